@@ -1,30 +1,38 @@
 package lang
 
 import (
+	"fmt"
 	"io"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/alecthomas/participle/v2/lexer"
 )
 
-// baseLexer tokenises Bloom source. Rule operators are matched before the
-// comparison and arithmetic symbols they start with (longest match), and
-// durations before integers, so `500ms` is one token.
-var baseLexer = lexer.MustSimple([]lexer.SimpleRule{
-	{Name: "Comment", Pattern: `//[^\n]*|/\*([^*]|\*+[^*/])*\*+/`},
-	{Name: "Whitespace", Pattern: `[ \t\r\n]+`},
-	{Name: "Duration", Pattern: `(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+\b`},
-	{Name: "Float", Pattern: `\d+\.\d+([eE][+-]?\d+)?|\d+[eE][+-]?\d+`},
-	{Name: "Int", Pattern: `\d+`},
-	{Name: "String", Pattern: `"(\\.|[^"\\\n])*"`},
-	{Name: "Unterminated", Pattern: `/\*|"(\\.|[^"\\\n])*`},
-	{Name: "Ident", Pattern: `[A-Za-z_][A-Za-z0-9_]*`},
-	{Name: "RuleOp", Pattern: `<\+-|<\+|<-|<~`},
-	{Name: "Punct", Pattern: `<=|>=|==|!=|&&|\|\||[-+*/%<>=!(),;:.@{}]`},
-	{Name: "Bad", Pattern: `.`},
-})
+// Token types. The names are the symbols the participle grammar uses.
+const (
+	tokEOF      = lexer.EOF
+	tokIdent    = lexer.TokenType(-2 - iota)
+	tokInt      // 42
+	tokFloat    // 1.5, 2e3
+	tokString   // "text" with Go escapes
+	tokDuration // 500ms, 1h30m
+	tokRuleOp   // <+- <+ <- <~ (<= is a Punct: it is also a comparison)
+	tokPunct    // operators and punctuation
+)
 
-// bloomLexer wraps the regexp lexer with two context fixes that a regular
-// lexer cannot make:
+var tokenSymbols = map[string]lexer.TokenType{
+	"EOF": tokEOF, "Ident": tokIdent, "Int": tokInt, "Float": tokFloat,
+	"String": tokString, "Duration": tokDuration, "RuleOp": tokRuleOp, "Punct": tokPunct,
+}
+
+// maxNesting bounds parentheses, braces and runs of unary operators: the
+// parser recurses on nesting, and no input may exhaust the stack.
+const maxNesting = 200
+
+// bloomLexer is a hand-written scanner (the regexp lexer ran at a fraction
+// of a megabyte a second). Beyond tokenising it makes two context fixes a
+// regular lexer cannot:
 //   - after a statement's rule operator, or inside parentheses, `<-` can only
 //     mean `<` followed by unary minus (`x<-1`), so it is split;
 //   - comments are taken out of the stream and kept for the formatter.
@@ -32,7 +40,7 @@ type bloomLexer struct {
 	comments *[]*Comment
 }
 
-func (d bloomLexer) Symbols() map[string]lexer.TokenType { return baseLexer.Symbols() }
+func (d bloomLexer) Symbols() map[string]lexer.TokenType { return tokenSymbols }
 
 func (d bloomLexer) Lex(filename string, r io.Reader) (lexer.Lexer, error) {
 	src, err := io.ReadAll(r)
@@ -42,90 +50,261 @@ func (d bloomLexer) Lex(filename string, r io.Reader) (lexer.Lexer, error) {
 	return d.LexString(filename, string(src))
 }
 
-func (d bloomLexer) LexBytes(filename string, src []byte) (lexer.Lexer, error) {
-	return d.LexString(filename, string(src))
+// LexString returns a lexer that scans on demand, so that the tokens are
+// held once (in participle's PeekingLexer) rather than twice.
+func (d bloomLexer) LexString(filename string, src string) (lexer.Lexer, error) {
+	return &scanner{d: d, src: src, file: filename, line: 1, col: 1}, nil
 }
 
-func (d bloomLexer) LexString(filename string, src string) (lexer.Lexer, error) {
-	lx, err := baseLexer.LexString(filename, src)
-	if err != nil {
-		return nil, err
+type scanner struct {
+	d    bloomLexer
+	src  string
+	file string
+	off  int
+	line int
+	col  int
+
+	depth, braces, run int
+	afterOp            bool
+	pending            []lexer.Token // the `-` of a split `<-`
+	done               bool
+}
+
+func (s *scanner) pos() lexer.Position {
+	return lexer.Position{Filename: s.file, Offset: s.off, Line: s.line, Column: s.col}
+}
+
+// advance moves over n bytes that contain no newline.
+func (s *scanner) advance(n int) { s.off += n; s.col += n }
+
+// Next implements lexer.Lexer.
+func (s *scanner) Next() (lexer.Token, error) {
+	if len(s.pending) > 0 {
+		t := s.pending[0]
+		s.pending = s.pending[1:]
+		return t, nil
 	}
-	syms := baseLexer.Symbols()
-	commentT, ruleOpT, punctT := syms["Comment"], syms["RuleOp"], syms["Punct"]
-	badT, untermT := syms["Bad"], syms["Unterminated"]
-	var toks []lexer.Token
-	depth, afterOp := 0, false
-	for {
-		t, err := lx.Next()
-		if err != nil {
-			return nil, err
-		}
-		switch t.Type {
-		case commentT:
-			if d.comments != nil {
-				*d.comments = append(*d.comments, &Comment{At: toPos(t.Pos), Text: t.Value})
-			}
-			continue
-		case badT:
-			return nil, &lexer.Error{Msg: "unexpected character " + quoteRune(t.Value), Pos: t.Pos}
-		case untermT:
-			if t.Value == "/*" {
-				return nil, &lexer.Error{Msg: "comment not terminated", Pos: t.Pos}
-			}
-			return nil, &lexer.Error{Msg: "string literal not terminated", Pos: t.Pos}
-		case punctT:
-			switch t.Value {
-			case "(":
-				depth++
-			case ")":
-				if depth > 0 {
-					depth--
+	src, d := s.src, s.d
+	errAt := func(p lexer.Position, format string, args ...any) error {
+		return &lexer.Error{Msg: fmt.Sprintf(format, args...), Pos: p}
+	}
+	{
+		// Whitespace and comments.
+		for s.off < len(src) {
+			c := src[s.off]
+			if c == '\n' {
+				s.off++
+				s.line++
+				s.col = 1
+			} else if c == ' ' || c == '\t' || c == '\r' {
+				s.advance(1)
+			} else if c == '/' && s.off+1 < len(src) && (src[s.off+1] == '/' || src[s.off+1] == '*') {
+				start := s.pos()
+				var text string
+				if src[s.off+1] == '/' {
+					end := strings.IndexByte(src[s.off:], '\n')
+					if end < 0 {
+						end = len(src) - s.off
+					}
+					text = src[s.off : s.off+end]
+					s.advance(end)
+				} else {
+					end := strings.Index(src[s.off+2:], "*/")
+					if end < 0 {
+						return lexer.Token{}, errAt(start, "comment not terminated")
+					}
+					text = src[s.off : s.off+2+end+2]
+					for i := 0; i < len(text); i++ {
+						if text[i] == '\n' {
+							s.line++
+							s.col = 1
+						} else {
+							s.col++
+						}
+					}
+					s.off += len(text)
 				}
-			case ";":
-				depth, afterOp = 0, false
-			}
-		case ruleOpT:
-			if afterOp || depth > 0 {
-				if t.Value == "<-" {
-					lt, mt := t, t
-					lt.Type, lt.Value = punctT, "<"
-					mt.Type, mt.Value = punctT, "-"
-					mt.Pos.Offset++
-					mt.Pos.Column++
-					toks = append(toks, lt, mt)
-					continue
+				if d.comments != nil {
+					*d.comments = append(*d.comments, &Comment{At: toPos(start), Text: text})
 				}
 			} else {
-				afterOp = true
+				break
 			}
 		}
-		toks = append(toks, t)
-		if t.EOF() {
-			break
+		p := s.pos()
+		if s.off >= len(src) {
+			return lexer.Token{Type: tokEOF, Pos: p}, nil
+		}
+		c := src[s.off]
+		var t lexer.Token
+		t.Pos = p
+		switch {
+		case isLetter(c):
+			n := 1
+			for s.off+n < len(src) && (isLetter(src[s.off+n]) || isDigit(src[s.off+n])) {
+				n++
+			}
+			t.Type, t.Value = tokIdent, src[s.off:s.off+n]
+		case isDigit(c):
+			t.Type, t.Value = scanNumber(src[s.off:])
+		case c == '"':
+			n, ok := scanString(src[s.off:])
+			if !ok {
+				return lexer.Token{}, errAt(p, "string literal not terminated")
+			}
+			t.Type, t.Value = tokString, src[s.off:s.off+n]
+		default:
+			op := scanPunct(src[s.off:])
+			if op == "" {
+				r, _ := utf8.DecodeRuneInString(src[s.off:])
+				return lexer.Token{}, errAt(p, "unexpected character %q", r)
+			}
+			t.Type, t.Value = tokPunct, op
+			if op[0] == '<' && len(op) > 1 && op != "<=" {
+				t.Type = tokRuleOp
+			}
+		}
+		s.advance(len(t.Value))
+
+		if t.Type == tokPunct && (t.Value == "-" || t.Value == "!") {
+			s.run++
+		} else {
+			s.run = 0
+		}
+		switch t.Value {
+		case "(":
+			s.depth++
+		case ")":
+			s.depth = max(s.depth-1, 0)
+		case "{":
+			s.braces++
+		case "}":
+			s.braces = max(s.braces-1, 0)
+		case ";":
+			s.depth, s.braces, s.afterOp = 0, 0, false
+		case "<=":
+			if s.depth == 0 {
+				s.afterOp = true // the deductive rule operator
+			}
+		}
+		if s.depth+s.braces > maxNesting || s.run > maxNesting {
+			return lexer.Token{}, errAt(p, "expression nested more than %d deep", maxNesting)
+		}
+		if t.Type == tokRuleOp {
+			if s.afterOp || s.depth > 0 {
+				if t.Value == "<-" {
+					lt, mt := t, t
+					lt.Type, lt.Value = tokPunct, "<"
+					mt.Type, mt.Value = tokPunct, "-"
+					mt.Pos.Offset++
+					mt.Pos.Column++
+					s.pending = append(s.pending[:0], mt)
+					s.run = 1
+					return lt, nil
+				}
+			} else {
+				s.afterOp = true
+			}
+		}
+		return t, nil
+	}
+}
+
+func isLetter(c byte) bool { return c == '_' || (c|0x20 >= 'a' && c|0x20 <= 'z') }
+func isDigit(c byte) bool  { return c >= '0' && c <= '9' }
+
+// scanNumber reads an Int, a Float (1.5, 2e3, 1.5e-3) or a Duration
+// (Go syntax: 500ms, 1h30m, 1.5s).
+func scanNumber(s string) (lexer.TokenType, string) {
+	digits := func(i int) int {
+		for i < len(s) && isDigit(s[i]) {
+			i++
+		}
+		return i
+	}
+	i := digits(0)
+	typ := tokInt
+	if i+1 < len(s) && s[i] == '.' && isDigit(s[i+1]) {
+		i = digits(i + 1)
+		typ = tokFloat
+	}
+	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
+		j := i + 1
+		if j < len(s) && (s[j] == '+' || s[j] == '-') {
+			j++
+		}
+		if j < len(s) && isDigit(s[j]) {
+			return tokFloat, s[:digits(j)]
 		}
 	}
-	return &sliceLexer{toks: toks}, nil
-}
-
-type sliceLexer struct {
-	toks []lexer.Token
-	i    int
-}
-
-func (s *sliceLexer) Next() (lexer.Token, error) {
-	t := s.toks[s.i]
-	if s.i < len(s.toks)-1 {
-		s.i++
+	if n := durationUnit(s[i:]); n > 0 {
+		// A duration is one or more number+unit groups.
+		i += n
+		for i < len(s) && isDigit(s[i]) {
+			j := digits(i)
+			if j+1 < len(s) && s[j] == '.' && isDigit(s[j+1]) {
+				j = digits(j + 1)
+			}
+			n := durationUnit(s[j:])
+			if n == 0 {
+				break
+			}
+			i = j + n
+		}
+		return tokDuration, s[:i]
 	}
-	return t, nil
+	return typ, s[:i]
 }
 
-func quoteRune(s string) string {
-	if s == "\"" {
-		return "'\"'"
+// durationUnit returns the length of a Go duration unit at the start of s,
+// or 0. A unit must not run on into an identifier (5min is not 5m + in).
+func durationUnit(s string) int {
+	for _, u := range []string{"ns", "us", "µs", "ms", "s", "m", "h"} {
+		if strings.HasPrefix(s, u) {
+			if len(s) > len(u) && (isLetter(s[len(u)])) {
+				continue
+			}
+			return len(u)
+		}
 	}
-	return "\"" + s + "\""
+	return 0
+}
+
+// scanString returns the length of the string literal at the start of s.
+func scanString(s string) (int, bool) {
+	for i := 1; i < len(s); i++ {
+		switch s[i] {
+		case '\\':
+			i++
+		case '"':
+			return i + 1, true
+		case '\n':
+			return 0, false
+		}
+	}
+	return 0, false
+}
+
+var puncts3 = []string{"<+-"}
+var puncts2 = []string{"<+", "<-", "<~", "<=", ">=", "==", "!=", "&&", "||"}
+
+const puncts1 = "-+*/%<>=!(),;:.@{}"
+
+func scanPunct(s string) string {
+	for _, p := range puncts3 {
+		if strings.HasPrefix(s, p) {
+			return p
+		}
+	}
+	for _, p := range puncts2 {
+		if strings.HasPrefix(s, p) {
+			return p
+		}
+	}
+	if strings.IndexByte(puncts1, s[0]) >= 0 {
+		return s[:1]
+	}
+	return ""
 }
 
 func toPos(p lexer.Position) Pos {

@@ -2,7 +2,6 @@ package lang
 
 import (
 	"errors"
-	"math"
 	"regexp"
 	"strconv"
 	"strings"
@@ -15,15 +14,14 @@ import (
 // Parser parses Bloom source files. It holds the compiled grammar, so build
 // one and reuse it; it is safe for concurrent use.
 type Parser struct {
-	p *participle.Parser[gFile]
+	p *participle.Parser[gOne]
 }
 
 // NewParser builds a parser.
 func NewParser() *Parser {
-	p := participle.MustBuild[gFile](
+	p := participle.MustBuild[gOne](
 		participle.Lexer(bloomLexer{}),
-		participle.Elide("Whitespace"),
-		participle.UseLookahead(4),
+		participle.UseLookahead(2),
 	)
 	return &Parser{p: p}
 }
@@ -40,25 +38,81 @@ func ParseFile(filename string, src []byte) (*File, error) {
 func (ps *Parser) ParseFile(filename string, src []byte) (*File, error) {
 	var comments []*Comment
 	lx := bloomLexer{comments: &comments}
-	toks, err := lx.LexString(filename, string(src))
-	var g *gFile
-	if err == nil {
-		var pl *lexer.PeekingLexer
-		pl, err = lexer.Upgrade(toks, baseLexer.Symbols()["Whitespace"])
-		if err == nil {
-			g, err = ps.p.ParseFromLexer(pl)
+	c := &converter{file: &File{Name: filename, Comments: comments}}
+	c.file.ends = make(map[Stmt]Pos)
+
+	// The file is lexed once and cut at each `;` (which only ever ends a
+	// statement); participle then parses statement by statement. A syntax
+	// error thus costs only its own statement, so one run reports the
+	// errors of every statement, and the parser's working set stays small
+	// however long the file is.
+	sc, _ := lx.LexString(filename, string(src))
+	var stmt []lexer.Token
+	for {
+		t, err := sc.Next()
+		if err != nil {
+			c.errs = append(c.errs, syntaxError(filename, err))
+			if len(stmt) > 0 {
+				break // the statement is cut short; don't report it twice
+			}
+			break
+		}
+		if t.EOF() {
+			if len(stmt) > 0 {
+				c.statement(ps, filename, append(stmt, t))
+			}
+			break
+		}
+		stmt = append(stmt, t)
+		if t.Type == tokPunct && t.Value == ";" {
+			end := toPos(t.Pos)
+			end.Offset++
+			end.Col++
+			c.semi = end
+			c.statement(ps, filename, append(stmt, lexer.Token{Type: tokEOF, Pos: t.Pos}))
+			stmt = stmt[:0]
+		}
+		if len(c.errs) >= MaxErrors {
+			break
 		}
 	}
-	if err != nil {
-		return nil, ErrorList{syntaxError(filename, err)}
-	}
-	c := &converter{file: &File{Name: filename, Comments: comments}}
-	c.convert(g)
+	c.file.Comments = comments
 	if len(c.errs) > 0 {
 		c.errs.Sort()
 		return c.file, c.errs
 	}
 	return c.file, nil
+}
+
+// statement parses one statement's tokens (ending in EOF) and converts it.
+func (c *converter) statement(ps *Parser, filename string, toks []lexer.Token) {
+	pl, err := lexer.Upgrade(&sliceLexer{toks: toks})
+	var g *gStmt
+	if err == nil {
+		var one *gOne
+		one, err = ps.p.ParseFromLexer(pl)
+		if one != nil {
+			g = one.Stmt
+		}
+	}
+	if err != nil {
+		c.errs = append(c.errs, syntaxError(filename, err))
+		return
+	}
+	c.convert(g)
+}
+
+type sliceLexer struct {
+	toks []lexer.Token
+	i    int
+}
+
+func (s *sliceLexer) Next() (lexer.Token, error) {
+	t := s.toks[s.i]
+	if s.i < len(s.toks)-1 {
+		s.i++
+	}
+	return t, nil
 }
 
 // syntaxError turns a participle error into a positioned Error with a
@@ -81,6 +135,9 @@ func tidySyntaxMessage(m string) string {
 		// participle lists the grammar's internal structure; keep only
 		// the leading literal token, which is what a person can act on.
 		exp := m[i+len(" (expected ") : len(m)-1]
+		if !grammarName.MatchString(exp) {
+			return m
+		}
 		if tok := leadingToken.FindString(exp); tok != "" {
 			return m[:i] + " (expected " + tok + ")"
 		}
@@ -89,10 +146,14 @@ func tidySyntaxMessage(m string) string {
 	return m
 }
 
-var leadingToken = regexp.MustCompile(`^"[^"]+"`)
+var (
+	leadingToken = regexp.MustCompile(`^"[^"]+"`)
+	grammarName  = regexp.MustCompile(`\bG[A-Z]\w*`)
+)
 
 type converter struct {
 	file *File
+	semi Pos // just after the current statement's `;`
 	errs ErrorList
 }
 
@@ -100,34 +161,33 @@ func (c *converter) errorf(p lexer.Position, format string, args ...any) {
 	c.errs.Add(toPos(p), format, args...)
 }
 
-func (c *converter) convert(g *gFile) {
+func (c *converter) convert(s *gStmt) {
 	f := c.file
-	f.ends = make(map[Stmt]Pos, len(g.Stmts))
-	for _, s := range g.Stmts {
-		switch {
-		case s.Module != nil:
-			m := &ModuleDecl{At: toPos(s.Pos), Name: s.Module.Name.Name}
-			f.Module = m
-			f.Stmts = append(f.Stmts, m)
-		case s.Import != nil:
-			path, err := strconv.Unquote(s.Import.Path.Val)
-			if err != nil {
-				c.errorf(s.Import.Path.Pos, "bad import path %s", s.Import.Path.Val)
-			}
-			im := &Import{At: toPos(s.Pos), Path: path, PathPos: toPos(s.Import.Path.Pos), Alias: s.Import.Alias.Name, AliasPos: toPos(s.Import.Alias.Pos)}
-			f.Imports = append(f.Imports, im)
-			f.Stmts = append(f.Stmts, im)
-		case s.Decl != nil:
-			d := c.decl(s.Decl)
-			f.Decls = append(f.Decls, d)
-			f.Stmts = append(f.Stmts, d)
-		case s.Rule != nil:
-			r := c.rule(s.Rule)
-			f.Rules = append(f.Rules, r)
-			f.Stmts = append(f.Stmts, r)
+	switch {
+	case s.Module != nil:
+		m := &ModuleDecl{At: toPos(s.Pos), Name: s.Module.Name.Name}
+		f.Module = m
+		f.Stmts = append(f.Stmts, m)
+	case s.Import != nil:
+		path, err := strconv.Unquote(s.Import.Path.Val)
+		if err != nil {
+			c.errorf(s.Import.Path.Pos, "bad import path %s", s.Import.Path.Val)
 		}
-		f.ends[f.Stmts[len(f.Stmts)-1]] = toPos(s.EndPos)
+		im := &Import{At: toPos(s.Pos), Path: path, PathPos: toPos(s.Import.Path.Pos), Alias: s.Import.Alias.Name, AliasPos: toPos(s.Import.Alias.Pos)}
+		f.Imports = append(f.Imports, im)
+		f.Stmts = append(f.Stmts, im)
+	case s.Decl != nil:
+		d := c.decl(s.Decl)
+		f.Decls = append(f.Decls, d)
+		f.Stmts = append(f.Stmts, d)
+	case s.Rule != nil:
+		r := c.rule(s.Rule)
+		f.Rules = append(f.Rules, r)
+		f.Stmts = append(f.Stmts, r)
+	default:
+		return
 	}
+	f.ends[f.Stmts[len(f.Stmts)-1]] = c.semi
 }
 
 var kindByKeyword = map[string]CollKind{
@@ -201,240 +261,6 @@ func (c *converter) typ(g *gType) *TypeExpr {
 var opByText = map[string]Op{"<=": OpSame, "<+": OpNext, "<-": OpDelete, "<+-": OpUpsert, "<~": OpAsync}
 
 func (c *converter) rule(g *gRule) *Rule {
-	r := &Rule{At: toPos(g.Pos), Op: OpFact}
-	for _, a := range g.Anns {
-		ann := &Annotation{At: toPos(a.Pos), Name: a.Name}
-		for _, x := range a.Args {
-			ann.Args = append(ann.Args, c.expr(x))
-		}
-		r.Annotations = append(r.Annotations, ann)
-	}
-	if len(r.Annotations) > 0 {
-		r.At = toPos(g.Head.Pos)
-	}
-	r.Head = c.atom(g.Head, false, toPos(g.Head.Pos))
-	if g.Body != nil {
-		r.Op = opByText[g.Body.Op]
-		r.OpPos = toPos(g.Body.Pos)
-		for _, l := range g.Body.Lits {
-			r.Body = append(r.Body, c.literal(l))
-		}
-	}
-	return r
-}
-
-func (c *converter) atom(g *gCall, neg bool, at Pos) *Atom {
-	a := &Atom{At: at, Negated: neg, Name: g.Name.Name, NamePos: toPos(g.Name.Pos)}
-	if g.Module != nil {
-		a.Module = g.Module.Name
-	}
-	a.Args = []*Arg{}
-	for _, ga := range g.Args {
-		arg := &Arg{At: toPos(ga.Pos), Loc: ga.Loc, X: c.expr(ga.X)}
-		if ga.Name != nil {
-			arg.Name, arg.NamePos = ga.Name.Name, toPos(ga.Name.Pos)
-		}
-		a.Args = append(a.Args, arg)
-	}
-	return a
-}
-
-func (c *converter) literal(g *gLiteral) Literal {
-	if g.Assign != nil {
-		if g.Not {
-			c.errorf(g.Pos, "`not` applies to an atom, not to an assignment")
-		}
-		id, ok := c.asIdent(g.X)
-		if !ok {
-			c.errorf(g.X.Pos, "left of `=` must be a new variable (use `==` to compare)")
-			id = &Ident{At: toPos(g.X.Pos), Name: "_"}
-		}
-		return &Assign{Var: id, X: c.expr(g.Assign)}
-	}
-	if call := c.asCall(g.X); call != nil {
-		return c.atom(call, g.Not, toPos(g.Pos))
-	}
-	if g.Not {
-		c.errorf(g.Pos, "`not` must be followed by an atom such as not p(x)")
-	}
-	return &Cond{X: c.expr(g.X)}
-}
-
-// asCall returns the call when the expression is nothing but `name(args)`.
-func (c *converter) asCall(g *gExpr) *gCall {
-	if p := bare(g); p != nil && p.Call != nil {
-		return p.Call
-	}
-	return nil
-}
-
-func (c *converter) asIdent(g *gExpr) (*Ident, bool) {
-	if p := bare(g); p != nil && p.Ident != nil && *p.Ident != "_" {
-		return &Ident{At: toPos(p.Pos), Name: *p.Ident}, true
-	}
-	return nil, false
-}
-
-// bare returns the primary when an expression has no operators at all.
-func bare(g *gExpr) *gPrimary {
-	if len(g.Right) > 0 || len(g.Left.Right) > 0 || g.Left.Left.Right != nil {
-		return nil
-	}
-	add := g.Left.Left.Left
-	if len(add.Right) > 0 || len(add.Left.Right) > 0 || add.Left.Left.Prim == nil {
-		return nil
-	}
-	return add.Left.Left.Prim
-}
-
-func (c *converter) expr(g *gExpr) Expr {
-	x := c.and(g.Left)
-	for _, t := range g.Right {
-		x = &Binary{OpPos: toPos(t.Pos), Op: t.Op, X: x, Y: c.and(t.X)}
-	}
-	return x
-}
-
-func (c *converter) and(g *gAnd) Expr {
-	x := c.cmp(g.Left)
-	for _, t := range g.Right {
-		x = &Binary{OpPos: toPos(t.Pos), Op: t.Op, X: x, Y: c.cmp(t.X)}
-	}
-	return x
-}
-
-func (c *converter) cmp(g *gCmp) Expr {
-	x := c.add(g.Left)
-	if t := g.Right; t != nil {
-		x = &Binary{OpPos: toPos(t.Pos), Op: t.Op, X: x, Y: c.add(t.X)}
-	}
-	return x
-}
-
-func (c *converter) add(g *gAdd) Expr {
-	x := c.mul(g.Left)
-	for _, t := range g.Right {
-		x = &Binary{OpPos: toPos(t.Pos), Op: t.Op, X: x, Y: c.mul(t.X)}
-	}
-	return x
-}
-
-func (c *converter) mul(g *gMul) Expr {
-	x := c.unary(g.Left)
-	for _, t := range g.Right {
-		x = &Binary{OpPos: toPos(t.Pos), Op: t.Op, X: x, Y: c.unary(t.X)}
-	}
-	return x
-}
-
-func (c *converter) unary(g *gUnary) Expr {
-	if g.Prim != nil {
-		return c.primary(g.Prim, false)
-	}
-	// Fold a minus sign into a numeric literal so that -1 is a constant
-	// (facts need constants) and -9223372036854775808 fits.
-	if g.Op == "-" && g.X.Prim != nil && (g.X.Prim.Int != nil || g.X.Prim.Float != nil) {
-		lit := c.primary(g.X.Prim, true)
-		switch l := lit.(type) {
-		case *IntLit:
-			l.At = toPos(g.Pos)
-		case *FloatLit:
-			l.At = toPos(g.Pos)
-		}
-		return lit
-	}
-	return &Unary{At: toPos(g.Pos), Op: g.Op, X: c.unary(g.X)}
-}
-
-func (c *converter) primary(g *gPrimary, neg bool) Expr {
-	at := toPos(g.Pos)
-	switch {
-	case g.Int != nil:
-		text := *g.Int
-		if neg {
-			text = "-" + text
-		}
-		v, err := strconv.ParseInt(text, 10, 64)
-		if err != nil {
-			c.errorf(g.Pos, "integer literal %s out of range", text)
-		}
-		return &IntLit{At: at, Val: v}
-	case g.Float != nil:
-		text := *g.Float
-		if neg {
-			text = "-" + text
-		}
-		v, err := strconv.ParseFloat(text, 64)
-		if err != nil || math.IsInf(v, 0) {
-			c.errorf(g.Pos, "float literal %s out of range", text)
-		}
-		return &FloatLit{At: at, Val: v, Raw: text}
-	case g.Str != nil:
-		s, err := strconv.Unquote(*g.Str)
-		if err != nil {
-			c.errorf(g.Pos, "bad string literal %s", *g.Str)
-		}
-		return &StringLit{At: at, Val: s}
-	case g.True:
-		return &BoolLit{At: at, Val: true}
-	case g.False:
-		return &BoolLit{At: at, Val: false}
-	case g.Call != nil:
-		call := &Call{At: at, Name: g.Call.Name.Name}
-		if g.Call.Module != nil {
-			c.errorf(g.Pos, "%s.%s(...) is an atom, not a value; atoms cannot be nested in expressions", g.Call.Module.Name, call.Name)
-		}
-		for _, a := range g.Call.Args {
-			if a.Loc || a.Name != nil {
-				c.errorf(a.Pos, "`@` and named arguments belong to atoms, not to the call %s(...)", call.Name)
-			}
-			call.Args = append(call.Args, c.expr(a.X))
-		}
-		return call
-	case g.Ident != nil:
-		if *g.Ident == "_" {
-			return &Wildcard{At: at}
-		}
-		return &Ident{At: at, Name: *g.Ident}
-	case g.Braces != nil:
-		return c.braces(g.Braces)
-	case g.Paren != nil:
-		if g.Paren.Second != nil {
-			return &PairLit{At: at, A: c.expr(g.Paren.X), B: c.expr(g.Paren.Second)}
-		}
-		return c.expr(g.Paren.X)
-	case g.Dur != nil:
-		c.errorf(g.Pos, "a duration such as %s is only allowed after `every`", *g.Dur)
-		return &IntLit{At: at}
-	}
-	c.errorf(g.Pos, "expected an expression")
-	return &Wildcard{At: at}
-}
-
-func (c *converter) braces(g *gBraces) Expr {
-	at := toPos(g.Pos)
-	if len(g.Elems) == 0 {
-		return &SetLit{At: at}
-	}
-	isMap := g.Elems[0].Val != nil
-	if isMap {
-		m := &MapLit{At: at}
-		for _, e := range g.Elems {
-			if e.Val == nil {
-				c.errorf(e.Key.Pos, "map literal entry needs `key: value`")
-				continue
-			}
-			m.Keys = append(m.Keys, c.expr(e.Key))
-			m.Vals = append(m.Vals, c.expr(e.Val))
-		}
-		return m
-	}
-	s := &SetLit{At: at}
-	for _, e := range g.Elems {
-		if e.Val != nil {
-			c.errorf(e.Key.Pos, "set literal elements have no `: value` (mixing set and map syntax)")
-		}
-		s.Elems = append(s.Elems, c.expr(e.Key))
-	}
-	return s
+	c.errs = append(c.errs, g.errs...)
+	return g.rule
 }

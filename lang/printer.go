@@ -21,29 +21,34 @@ func Format(f *File) string {
 type printer struct {
 	f        *File
 	b        strings.Builder
-	comments []*Comment
+	comments []*Comment // not yet printed
+	last     int        // last source line printed, 0 when unknown
 }
 
 func (p *printer) file() {
 	p.comments = p.f.Comments
+	p.last = 0
+	first := true
 	var prev Stmt
-	var prevEnd Pos
 	for i, s := range p.f.Stmts {
-		start := stmtStart(s)
-		// Blank line: kept from the source when there was one, and
-		// always between a run of declarations and a run of rules.
-		if prev != nil {
-			blank := false
-			if prevEnd.IsValid() && start.IsValid() {
-				blank = p.blankBetween(prevEnd, start)
-			} else {
-				blank = stmtGroup(prev) != stmtGroup(s)
-			}
-			if blank {
+		end, hasEnd := p.f.ends[s]
+		// Comments before the statement, and any inside it, go on their
+		// own lines before it.
+		for len(p.comments) > 0 && hasEnd && p.comments[0].At.Offset < end.Offset {
+			p.ownLineComment(first)
+			first = false
+		}
+		if !first {
+			start := stmtStart(s)
+			if hasEnd && start.IsValid() && p.last > 0 {
+				if start.Line > p.last+1 {
+					p.b.WriteByte('\n')
+				}
+			} else if stmtGroup(prev) != stmtGroup(s) {
 				p.b.WriteByte('\n')
 			}
 		}
-		p.leadingComments(start)
+		first = false
 		switch s := s.(type) {
 		case *ModuleDecl:
 			p.b.WriteString("module " + s.Name + ";")
@@ -54,21 +59,37 @@ func (p *printer) file() {
 		case *Rule:
 			p.rule(s)
 		}
-		end, ok := p.f.ends[s]
-		if ok {
-			p.trailingComment(end)
+		if hasEnd {
+			p.last = end.Line
+			for len(p.comments) > 0 && p.comments[0].At.Line == end.Line {
+				c := p.comments[0]
+				p.b.WriteString(" " + c.Text)
+				p.last = c.At.Line + strings.Count(c.Text, "\n")
+				p.comments = p.comments[1:]
+			}
+		} else {
+			p.last = 0
 		}
 		p.b.WriteByte('\n')
-		prev, prevEnd = s, end
+		prev = s
 	}
-	for _, c := range p.comments {
-		if p.b.Len() > 0 && prevEnd.IsValid() && c.At.Line > prevEnd.Line+1 {
-			p.b.WriteByte('\n')
-		}
-		p.b.WriteString(c.Text)
+	for len(p.comments) > 0 {
+		p.ownLineComment(first)
+		first = false
+	}
+}
+
+// ownLineComment prints the next comment on a line of its own, keeping one
+// blank line before it if the source had any.
+func (p *printer) ownLineComment(first bool) {
+	c := p.comments[0]
+	p.comments = p.comments[1:]
+	if !first && p.last > 0 && c.At.Line > p.last+1 {
 		p.b.WriteByte('\n')
-		prevEnd = Pos{Line: c.At.Line + strings.Count(c.Text, "\n")}
 	}
+	p.b.WriteString(c.Text)
+	p.b.WriteByte('\n')
+	p.last = c.At.Line + strings.Count(c.Text, "\n")
 }
 
 func stmtGroup(s Stmt) int {
@@ -96,12 +117,13 @@ func stmtStart(s Stmt) Pos {
 // of one statement and the start of the next, ignoring comment lines.
 func (p *printer) blankBetween(end, start Pos) bool {
 	line := end.Line
-	for _, c := range p.comments {
+	for _, c := range p.f.Comments {
 		if c.At.Offset >= start.Offset {
 			break
 		}
 		if c.At.Offset < end.Offset || c.At.Line == end.Line {
-			continue // inside or trailing the previous statement
+			line = max(line, c.At.Line+strings.Count(c.Text, "\n"))
+			continue
 		}
 		if c.At.Line > line+1 {
 			return true
@@ -109,32 +131,6 @@ func (p *printer) blankBetween(end, start Pos) bool {
 		line = c.At.Line + strings.Count(c.Text, "\n")
 	}
 	return start.Line > line+1
-}
-
-func (p *printer) leadingComments(start Pos) {
-	n := 0
-	for n < len(p.comments) && (!start.IsValid() || p.comments[n].At.Offset < start.Offset) && start.IsValid() {
-		c := p.comments[n]
-		p.b.WriteString(c.Text)
-		p.b.WriteByte('\n')
-		n++
-	}
-	p.comments = p.comments[n:]
-}
-
-// trailingComment prints the comments that begin on the statement's last
-// line, and any comment inside the statement, after it on the same line.
-func (p *printer) trailingComment(end Pos) {
-	n := 0
-	for n < len(p.comments) && (p.comments[n].At.Offset < end.Offset || p.comments[n].At.Line == end.Line) {
-		if p.comments[n].At.Line > end.Line {
-			break
-		}
-		p.b.WriteString(" ")
-		p.b.WriteString(p.comments[n].Text)
-		n++
-	}
-	p.comments = p.comments[n:]
 }
 
 // declWidth is the width of the widest kind keyword in the run of
@@ -167,14 +163,7 @@ func (p *printer) sameRun(i, j int) bool {
 	if !ok {
 		return true
 	}
-	return !p.blankBetweenAll(end, p.f.Stmts[j].Pos())
-}
-
-func (p *printer) blankBetweenAll(end, start Pos) bool {
-	saved := p.comments
-	p.comments = p.f.Comments
-	defer func() { p.comments = saved }()
-	return p.blankBetween(end, start)
+	return !p.blankBetween(end, stmtStart(p.f.Stmts[j]))
 }
 
 func declKeyword(d *Decl) string {

@@ -1,7 +1,10 @@
 package stdlib
 
 import (
+	"cmp"
+	"math/bits"
 	"slices"
+	"strings"
 
 	"github.com/bloomlang/bloom/lang"
 )
@@ -24,10 +27,11 @@ func NewSet(elem *lang.Type, elems ...Value) *Set {
 	}
 	cp := make([]Value, len(elems))
 	copy(cp, elems)
-	slices.SortStableFunc(cp, func(a, b Value) int { return Compare(elem, a, b) })
+	cmp := comparator(elem)
+	slices.SortStableFunc(cp, cmp)
 	s.elems = cp[:1]
 	for _, e := range cp[1:] {
-		if Compare(elem, s.elems[len(s.elems)-1], e) != 0 {
+		if cmp(s.elems[len(s.elems)-1], e) != 0 {
 			s.elems = append(s.elems, e)
 		}
 	}
@@ -72,7 +76,7 @@ func (s *Set) Elem(i int) Value { return s.elems[i] }
 // find returns the index where x is or would be inserted, and whether it is
 // present.
 func (s *Set) find(x Value) (int, bool) {
-	return slices.BinarySearchFunc(s.elems, x, func(e, x Value) int { return Compare(s.elem, e, x) })
+	return slices.BinarySearchFunc(s.elems, x, comparator(s.elem))
 }
 
 // Has reports whether x is an element of s.
@@ -117,19 +121,27 @@ func (s *Set) Union(o *Set) *Set {
 	if elem == nil {
 		elem = o.elem
 	}
+	cmp := comparator(elem)
 	a, b := s.elems, o.elems
 	// Fast paths: disjoint ranges.
-	if Compare(elem, a[len(a)-1], b[0]) < 0 {
+	if cmp(a[len(a)-1], b[0]) < 0 {
 		return &Set{elem: elem, elems: slices.Concat(a, b)}
 	}
-	if Compare(elem, b[len(b)-1], a[0]) < 0 {
+	if cmp(b[len(b)-1], a[0]) < 0 {
 		return &Set{elem: elem, elems: slices.Concat(b, a)}
+	}
+	// A small set merged into a big one: binary searches instead of a scan.
+	if len(b)*bits.Len(uint(len(a))) < len(a) {
+		return unionSmall(elem, cmp, s, o)
+	}
+	if len(a)*bits.Len(uint(len(b))) < len(b) {
+		return unionSmall(elem, cmp, o, s)
 	}
 	var out []Value
 	i, j := 0, 0
 	onlyA, onlyB := false, false // elements seen only in a, only in b
 	for i < len(a) && j < len(b) {
-		c := Compare(elem, a[i], b[j])
+		c := cmp(a[i], b[j])
 		switch {
 		case c < 0:
 			onlyA = true
@@ -177,6 +189,62 @@ func (s *Set) Union(o *Set) *Set {
 	return &Set{elem: elem, elems: out}
 }
 
+// unionSmall returns big ∪ small for a small set, locating each element of
+// small by binary search. It returns big itself when small ⊆ big.
+func unionSmall(elem *lang.Type, cmp func(a, b Value) int, big, small *Set) *Set {
+	var pos []int
+	var missing []Value
+	lo := 0
+	for _, x := range small.elems {
+		i, ok := slices.BinarySearchFunc(big.elems[lo:], x, cmp)
+		i += lo
+		if !ok {
+			pos = append(pos, i)
+			missing = append(missing, x)
+		}
+		lo = i
+	}
+	if len(missing) == 0 {
+		return big
+	}
+	out := make([]Value, 0, len(big.elems)+len(missing))
+	prev := 0
+	for k, i := range pos {
+		out = append(out, big.elems[prev:i]...)
+		out = append(out, missing[k])
+		prev = i
+	}
+	out = append(out, big.elems[prev:]...)
+	return &Set{elem: elem, elems: out}
+}
+
+// comparator returns Compare specialised to t.
+func comparator(t *lang.Type) func(a, b Value) int {
+	if t != nil {
+		switch t.Kind {
+		case lang.Int:
+			return func(a, b Value) int {
+				if x, ok := a.(int64); ok {
+					if y, ok := b.(int64); ok {
+						return cmp.Compare(x, y)
+					}
+				}
+				return Compare(t, a, b)
+			}
+		case lang.String:
+			return func(a, b Value) int {
+				if x, ok := a.(string); ok {
+					if y, ok := b.(string); ok {
+						return strings.Compare(x, y)
+					}
+				}
+				return Compare(t, a, b)
+			}
+		}
+	}
+	return func(a, b Value) int { return Compare(t, a, b) }
+}
+
 // SubsetOf reports whether every element of s is in o.
 func (s *Set) SubsetOf(o *Set) bool {
 	if s.Len() == 0 {
@@ -186,13 +254,13 @@ func (s *Set) SubsetOf(o *Set) bool {
 		return false
 	}
 	a, b := s.elems, o.elems
-	elem := s.elem
+	cmp := comparator(s.elem)
 	j := 0
 	for _, x := range a {
-		for j < len(b) && Compare(elem, b[j], x) < 0 {
+		for j < len(b) && cmp(b[j], x) < 0 {
 			j++
 		}
-		if j == len(b) || Compare(elem, b[j], x) != 0 {
+		if j == len(b) || cmp(b[j], x) != 0 {
 			return false
 		}
 		j++

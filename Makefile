@@ -1,0 +1,34 @@
+# Bloom toolchain. `make` builds bin/bloomc; `make test` is what CI runs.
+GO ?= go
+PKGS := ./...
+
+.PHONY: all build test vet fmt-check bench fuzz clean
+
+all: build
+
+build:
+	$(GO) build -o bin/bloomc ./cmd/bloomc
+
+vet:
+	$(GO) vet $(PKGS)
+
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+# go vet, then every test with the race detector.
+test: fmt-check vet
+	$(GO) test -race -timeout 20m $(PKGS)
+
+# Benchmarks; BENCHTIME=3x make bench for a quicker run.
+BENCHTIME ?= 1s
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) $(PKGS)
+
+# Fuzz each target for FUZZTIME (default 60s each).
+FUZZTIME ?= 60s
+fuzz:
+	$(GO) test ./lang -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME)
+
+clean:
+	rm -rf bin
