@@ -1,0 +1,5 @@
+package main
+
+func cmdGraph(env *cliEnv, args []string) int {
+	return exitUsage
+}

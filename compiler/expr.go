@@ -1,0 +1,340 @@
+package compiler
+
+import (
+	"fmt"
+
+	"github.com/bloomlang/bloom/lang"
+	"github.com/bloomlang/bloom/stdlib"
+)
+
+// Expr is a compiled expression: a closure over the rule's variable slots.
+// Constant sub-expressions are folded at compile time.
+type Expr struct {
+	Src     lang.Expr
+	Type    *lang.Type
+	IsConst bool
+	Const   stdlib.Value
+	fn      func(env []stdlib.Value, ctx *stdlib.CallContext) (stdlib.Value, error)
+}
+
+// Eval computes the expression for one binding of the variables.
+func (e *Expr) Eval(env []stdlib.Value, ctx *stdlib.CallContext) (stdlib.Value, error) {
+	if e.IsConst {
+		return e.Const, nil
+	}
+	return e.fn(env, ctx)
+}
+
+// String shows the source expression.
+func (e *Expr) String() string {
+	if e.Src == nil {
+		return "?"
+	}
+	return lang.ExprString(e.Src)
+}
+
+func constExpr(src lang.Expr, t *lang.Type, v stdlib.Value) *Expr {
+	return &Expr{Src: src, Type: t, IsConst: true, Const: v}
+}
+
+// impure functions must not be folded: their value depends on the tick.
+var impure = map[string]bool{"self": true, "now": true}
+
+func compileExpr(e lang.Expr, types map[lang.Expr]*lang.Type, slots map[string]int) (*Expr, error) {
+	t := types[e]
+	switch x := e.(type) {
+	case *lang.Ident:
+		s, ok := slots[x.Name]
+		if !ok || s < 0 {
+			return nil, fmt.Errorf("%s: variable %s is not bound", x.At, x.Name)
+		}
+		return &Expr{Src: e, Type: t, fn: func(env []stdlib.Value, _ *stdlib.CallContext) (stdlib.Value, error) {
+			return env[s], nil
+		}}, nil
+	case *lang.IntLit:
+		return literal(e, t, x.Val)
+	case *lang.FloatLit:
+		return literal(e, t, x.Val)
+	case *lang.StringLit:
+		return literal(e, t, x.Val)
+	case *lang.BoolLit:
+		return literal(e, t, x.Val)
+	case *lang.Wildcard:
+		return nil, fmt.Errorf("%s: _ is not a value", x.At)
+	case *lang.Unary:
+		a, err := compileExpr(x.X, types, slots)
+		if err != nil {
+			return nil, err
+		}
+		op, at := x.Op, a.Type
+		r := &Expr{Src: e, Type: t, fn: func(env []stdlib.Value, ctx *stdlib.CallContext) (stdlib.Value, error) {
+			v, err := a.Eval(env, ctx)
+			if err != nil {
+				return nil, err
+			}
+			return stdlib.UnaryOp(op, at, v)
+		}}
+		return fold(r, a.IsConst)
+	case *lang.Binary:
+		a, err := compileExpr(x.X, types, slots)
+		if err != nil {
+			return nil, err
+		}
+		b, err := compileExpr(x.Y, types, slots)
+		if err != nil {
+			return nil, err
+		}
+		return binary(e, t, x.Op, a, b)
+	case *lang.Call:
+		return compileCall(x, t, types, slots)
+	case *lang.SetLit:
+		if t == nil || (t.Kind != lang.LSet && t.Kind != lang.LMap) {
+			return nil, fmt.Errorf("%s: set literal of unknown type", x.At)
+		}
+		if t.Kind == lang.LMap {
+			return constExpr(e, t, stdlib.NewMap(t.Key, t.Elem, nil, nil)), nil
+		}
+		elems, allConst, err := compileList(x.Elems, types, slots)
+		if err != nil {
+			return nil, err
+		}
+		r := &Expr{Src: e, Type: t, fn: func(env []stdlib.Value, ctx *stdlib.CallContext) (stdlib.Value, error) {
+			vals, err := evalList(elems, env, ctx)
+			if err != nil {
+				return nil, err
+			}
+			for i, v := range vals {
+				if vals[i], err = stdlib.Coerce(t.Elem, v); err != nil {
+					return nil, err
+				}
+			}
+			return stdlib.NewSet(t.Elem, vals...), nil
+		}}
+		return fold(r, allConst)
+	case *lang.MapLit:
+		if t == nil || t.Kind != lang.LMap {
+			return nil, fmt.Errorf("%s: map literal of unknown type", x.At)
+		}
+		keys, c1, err := compileList(x.Keys, types, slots)
+		if err != nil {
+			return nil, err
+		}
+		vals, c2, err := compileList(x.Vals, types, slots)
+		if err != nil {
+			return nil, err
+		}
+		r := &Expr{Src: e, Type: t, fn: func(env []stdlib.Value, ctx *stdlib.CallContext) (stdlib.Value, error) {
+			ks, err := evalList(keys, env, ctx)
+			if err != nil {
+				return nil, err
+			}
+			vs, err := evalList(vals, env, ctx)
+			if err != nil {
+				return nil, err
+			}
+			for i := range ks {
+				if ks[i], err = stdlib.Coerce(t.Key, ks[i]); err != nil {
+					return nil, err
+				}
+				if vs[i], err = stdlib.Coerce(t.Elem, vs[i]); err != nil {
+					return nil, err
+				}
+			}
+			return stdlib.NewMap(t.Key, t.Elem, ks, vs), nil
+		}}
+		return fold(r, c1 && c2)
+	case *lang.PairLit:
+		if t == nil || t.Kind != lang.LPair {
+			return nil, fmt.Errorf("%s: pair literal of unknown type", x.At)
+		}
+		a, err := compileExpr(x.A, types, slots)
+		if err != nil {
+			return nil, err
+		}
+		b, err := compileExpr(x.B, types, slots)
+		if err != nil {
+			return nil, err
+		}
+		a, b = coerceTo(a, t.Key), coerceTo(b, t.Elem)
+		r := &Expr{Src: e, Type: t, fn: func(env []stdlib.Value, ctx *stdlib.CallContext) (stdlib.Value, error) {
+			va, err := a.Eval(env, ctx)
+			if err != nil {
+				return nil, err
+			}
+			vb, err := b.Eval(env, ctx)
+			if err != nil {
+				return nil, err
+			}
+			return stdlib.Pair{A: va, B: vb}, nil
+		}}
+		return fold(r, a.IsConst && b.IsConst)
+	}
+	return nil, fmt.Errorf("%s: unsupported expression %T", e.Pos(), e)
+}
+
+func literal(e lang.Expr, t *lang.Type, raw stdlib.Value) (*Expr, error) {
+	v, err := stdlib.Coerce(t, raw)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v", e.Pos(), err)
+	}
+	return constExpr(e, t, v), nil
+}
+
+// fold evaluates an expression whose inputs are all constant.
+func fold(e *Expr, allConst bool) (*Expr, error) {
+	if !allConst {
+		return e, nil
+	}
+	v, err := e.fn(nil, &stdlib.CallContext{})
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v", e.Src.Pos(), err)
+	}
+	return constExpr(e.Src, e.Type, v), nil
+}
+
+func compileList(xs []lang.Expr, types map[lang.Expr]*lang.Type, slots map[string]int) ([]*Expr, bool, error) {
+	out := make([]*Expr, len(xs))
+	all := true
+	for i, x := range xs {
+		c, err := compileExpr(x, types, slots)
+		if err != nil {
+			return nil, false, err
+		}
+		out[i] = c
+		all = all && c.IsConst
+	}
+	return out, all, nil
+}
+
+func evalList(xs []*Expr, env []stdlib.Value, ctx *stdlib.CallContext) ([]stdlib.Value, error) {
+	out := make([]stdlib.Value, len(xs))
+	for i, x := range xs {
+		v, err := x.Eval(env, ctx)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = v
+	}
+	return out, nil
+}
+
+func binary(src lang.Expr, t *lang.Type, op string, a, b *Expr) (*Expr, error) {
+	// The operand type drives the operator; a lattice side wins so that a
+	// comparison of a lattice with a scalar compares the lattice's value.
+	ot := a.Type
+	if ot == nil || (!ot.IsLattice() && b.Type != nil && b.Type.IsLattice()) {
+		ot = b.Type
+	}
+	var fn func(env []stdlib.Value, ctx *stdlib.CallContext) (stdlib.Value, error)
+	switch op {
+	case "&&", "||":
+		isAnd := op == "&&"
+		fn = func(env []stdlib.Value, ctx *stdlib.CallContext) (stdlib.Value, error) {
+			x, err := a.Eval(env, ctx)
+			if err != nil {
+				return nil, err
+			}
+			if xb, _ := x.(bool); xb != isAnd {
+				return xb, nil // short circuit
+			}
+			y, err := b.Eval(env, ctx)
+			if err != nil {
+				return nil, err
+			}
+			yb, _ := y.(bool)
+			return yb, nil
+		}
+	default:
+		fn = func(env []stdlib.Value, ctx *stdlib.CallContext) (stdlib.Value, error) {
+			x, err := a.Eval(env, ctx)
+			if err != nil {
+				return nil, err
+			}
+			y, err := b.Eval(env, ctx)
+			if err != nil {
+				return nil, err
+			}
+			return stdlib.BinaryOp(op, ot, x, y)
+		}
+	}
+	return fold(&Expr{Src: src, Type: t, fn: fn}, a.IsConst && b.IsConst)
+}
+
+func compileCall(c *lang.Call, t *lang.Type, types map[lang.Expr]*lang.Type, slots map[string]int) (*Expr, error) {
+	b, ok := stdlib.LookupBuiltin(c.Name)
+	if !ok {
+		return nil, fmt.Errorf("%s: unknown function %s", c.At, c.Name)
+	}
+	if err := b.CheckArity(len(c.Args)); err != nil {
+		return nil, fmt.Errorf("%s: %v", c.At, err)
+	}
+	args, allConst, err := compileList(c.Args, types, slots)
+	if err != nil {
+		return nil, err
+	}
+	argTypes := make([]*lang.Type, len(args))
+	for i, a := range args {
+		argTypes[i] = a.Type
+	}
+	call := b.Call
+	r := &Expr{Src: c, Type: t, fn: func(env []stdlib.Value, ctx *stdlib.CallContext) (stdlib.Value, error) {
+		var buf [4]stdlib.Value
+		vals := buf[:0]
+		for _, a := range args {
+			v, err := a.Eval(env, ctx)
+			if err != nil {
+				return nil, err
+			}
+			vals = append(vals, v)
+		}
+		return call(ctx, argTypes, vals)
+	}}
+	return fold(r, allConst && !impure[c.Name])
+}
+
+// coerceTo converts an expression's value to the representation of a
+// column type when the two types differ: integer literals into floats,
+// strings into addr or bytes, an int into this node's share of an lcounter.
+func coerceTo(e *Expr, t *lang.Type) *Expr {
+	if t == nil || e.Type.Equal(t) {
+		return e
+	}
+	if t.Kind == lang.LCounter && e.Type != nil && e.Type.Kind == lang.Int {
+		inner := e
+		return &Expr{Src: e.Src, Type: t, fn: func(env []stdlib.Value, ctx *stdlib.CallContext) (stdlib.Value, error) {
+			v, err := inner.Eval(env, ctx)
+			if err != nil {
+				return nil, err
+			}
+			n, _ := v.(int64)
+			if n < 0 {
+				return nil, fmt.Errorf("cannot add negative %d to an lcounter", n)
+			}
+			return stdlib.CounterOf(ctx.Self, n), nil
+		}}
+	}
+	if e.IsConst {
+		if v, err := stdlib.Coerce(t, e.Const); err == nil {
+			return constExpr(e.Src, t, v)
+		}
+	}
+	inner := e
+	return &Expr{Src: e.Src, Type: t, fn: func(env []stdlib.Value, ctx *stdlib.CallContext) (stdlib.Value, error) {
+		v, err := inner.Eval(env, ctx)
+		if err != nil {
+			return nil, err
+		}
+		return stdlib.Coerce(t, v)
+	}}
+}
+
+// equalsSlot is the condition env[slot] == e.
+func equalsSlot(slot int, e *Expr, t *lang.Type) *Expr {
+	return &Expr{Src: e.Src, Type: lang.TBool, fn: func(env []stdlib.Value, ctx *stdlib.CallContext) (stdlib.Value, error) {
+		v, err := e.Eval(env, ctx)
+		if err != nil {
+			return nil, err
+		}
+		return stdlib.Equal(t, env[slot], v), nil
+	}}
+}

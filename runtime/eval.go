@@ -1,0 +1,283 @@
+package runtime
+
+import (
+	"fmt"
+
+	"github.com/bloomlang/bloom/compiler"
+	"github.com/bloomlang/bloom/stdlib"
+)
+
+// evaluator runs rule pipelines against the node's relations.
+type evaluator struct {
+	n      *Node
+	ctx    *stdlib.CallContext
+	deltas [][]Tuple // per collection: the previous semi-naive round's new tuples
+	buf    []byte
+	// Firings counts rule bindings that reached the head: the work the
+	// engine did, which tests use to check semi-naive evaluation.
+	firings int64
+}
+
+// RuntimeError is an error raised while evaluating a rule (a division by
+// zero, a bad conversion), with the rule's position.
+type RuntimeError struct {
+	Pos  string
+	Err  error
+	Rule string
+}
+
+func (e *RuntimeError) Error() string { return fmt.Sprintf("%s: %v (in rule %s)", e.Pos, e.Err, e.Rule) }
+func (e *RuntimeError) Unwrap() error { return e.Err }
+
+// run enumerates the bindings of steps[i:] and calls emit for each.
+func (ev *evaluator) run(steps []*compiler.Step, i int, env []stdlib.Value, emit func([]stdlib.Value) error) error {
+	if i == len(steps) {
+		return emit(env)
+	}
+	st := steps[i]
+	switch st.Kind {
+	case compiler.Filter:
+		v, err := st.Expr.Eval(env, ev.ctx)
+		if err != nil {
+			return err
+		}
+		if b, _ := v.(bool); b {
+			return ev.run(steps, i+1, env, emit)
+		}
+		return nil
+	case compiler.Assign:
+		v, err := st.Expr.Eval(env, ev.ctx)
+		if err != nil {
+			return err
+		}
+		env[st.Slot] = v
+		return ev.run(steps, i+1, env, emit)
+	case compiler.AntiJoin:
+		rel := ev.n.rels[st.Coll]
+		found := false
+		ev.scan(rel, st, env, false, func(Tuple) bool {
+			found = true
+			return false
+		})
+		if found {
+			return nil
+		}
+		return ev.run(steps, i+1, env, emit)
+	}
+	// Scan.
+	rel := ev.n.rels[st.Coll]
+	var err error
+	each := func(t Tuple) bool {
+		for _, b := range st.Binds {
+			env[b.Slot] = t[b.Col]
+		}
+		for _, s := range st.Same {
+			if !stdlib.Equal(rel.coll.Types[s.Col], env[s.Slot], t[s.Col]) {
+				return true
+			}
+		}
+		if err = ev.run(steps, i+1, env, emit); err != nil {
+			return false
+		}
+		return true
+	}
+	if st.Source == compiler.Delta {
+		for _, t := range ev.deltas[st.Coll] {
+			if ev.matches(rel, st, env, t) && !each(t) {
+				break
+			}
+		}
+		return err
+	}
+	ev.scan(rel, st, env, true, each)
+	return err
+}
+
+// matches tests a tuple against a step's bound columns.
+func (ev *evaluator) matches(rel *relation, st *compiler.Step, env []stdlib.Value, t Tuple) bool {
+	for j, c := range st.Lookup {
+		op := st.LookupOp[j]
+		v := op.Const
+		if op.Slot >= 0 {
+			v = env[op.Slot]
+		}
+		if !stdlib.Equal(rel.coll.Types[c], v, t[c]) {
+			return false
+		}
+	}
+	return true
+}
+
+// scan calls f for each tuple of rel matching the step's bound columns,
+// through a hash index when there are any, until f returns false.
+func (ev *evaluator) scan(rel *relation, st *compiler.Step, env []stdlib.Value, _ bool, f func(Tuple) bool) {
+	if len(st.Lookup) == 0 {
+		// Iterate over a snapshot of the length: the relation is not
+		// modified during a rule's evaluation (heads are buffered).
+		ts := rel.tuples
+		for _, t := range ts {
+			if !f(t) {
+				return
+			}
+		}
+		return
+	}
+	if len(st.Lookup) == len(rel.coll.Key) && sameCols(st.Lookup, rel.coll.Key) {
+		// A lookup on the whole key is a point lookup.
+		buf := ev.buf[:0]
+		for j, c := range st.Lookup {
+			op := st.LookupOp[j]
+			v := op.Const
+			if op.Slot >= 0 {
+				v = env[op.Slot]
+			}
+			buf = stdlib.AppendKey(buf, rel.coll.Types[c], v)
+		}
+		ev.buf = buf
+		if k, ok := rel.pos[string(buf)]; ok {
+			f(rel.tuples[k])
+		}
+		return
+	}
+	ix := rel.index(st.Lookup)
+	buf := ev.buf[:0]
+	for j, c := range st.Lookup {
+		op := st.LookupOp[j]
+		v := op.Const
+		if op.Slot >= 0 {
+			v = env[op.Slot]
+		}
+		buf = stdlib.AppendKey(buf, rel.coll.Types[c], v)
+	}
+	ev.buf = buf
+	for _, k := range ix.buckets[string(buf)] {
+		if !f(rel.tuples[k]) {
+			return
+		}
+	}
+}
+
+func sameCols(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// heads evaluates a rule over steps and returns the head tuples it
+// derives (aggregated when the head aggregates).
+func (ev *evaluator) heads(rp *compiler.RulePlan, steps []*compiler.Step) ([]Tuple, error) {
+	env := make([]stdlib.Value, rp.NVars)
+	var out []Tuple
+	wrap := func(err error) error {
+		if err == nil {
+			return nil
+		}
+		if _, ok := err.(*RuntimeError); ok {
+			return err
+		}
+		return &RuntimeError{Pos: rp.Pos.String(), Err: err, Rule: rp.Info.Rule.Head.QualName()}
+	}
+	if rp.Agg == nil {
+		err := ev.run(steps, 0, env, func(env []stdlib.Value) error {
+			ev.firings++
+			t := make(Tuple, len(rp.HeadCols))
+			for i, e := range rp.HeadCols {
+				v, err := e.Eval(env, ev.ctx)
+				if err != nil {
+					return err
+				}
+				t[i] = v
+			}
+			out = append(out, t)
+			return nil
+		})
+		return out, wrap(err)
+	}
+	type group struct {
+		key  Tuple
+		aggs []stdlib.Agg
+	}
+	groups := map[string]*group{}
+	var order []*group
+	head := ev.n.plan.Colls[rp.Head]
+	spec := rp.Agg
+	err := ev.run(steps, 0, env, func(env []stdlib.Value) error {
+		ev.firings++
+		key := make(Tuple, len(rp.HeadCols))
+		buf := ev.buf[:0]
+		for i, e := range rp.HeadCols {
+			if e == nil {
+				continue
+			}
+			v, err := e.Eval(env, ev.ctx)
+			if err != nil {
+				return err
+			}
+			key[i] = v
+			buf = stdlib.AppendKey(buf, head.Types[i], v)
+		}
+		ev.buf = buf
+		g := groups[string(buf)]
+		if g == nil {
+			g = &group{key: key}
+			for j, name := range spec.Names {
+				a, err := stdlib.NewAgg(name, spec.Types[j][0], spec.Types[j][1])
+				if err != nil {
+					return err
+				}
+				g.aggs = append(g.aggs, a)
+			}
+			groups[string(buf)] = g
+			order = append(order, g)
+		}
+		for j, a := range g.aggs {
+			var x, by stdlib.Value
+			var err error
+			if spec.Args[j] != nil {
+				if x, err = spec.Args[j].Eval(env, ev.ctx); err != nil {
+					return err
+				}
+			}
+			if spec.By[j] != nil {
+				if by, err = spec.By[j].Eval(env, ev.ctx); err != nil {
+					return err
+				}
+			}
+			a.Add(x, by)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, wrap(err)
+	}
+	for _, g := range order {
+		// One row per combination of results (argmin/argmax yield one
+		// row per tied winner).
+		rows := []Tuple{g.key}
+		for j, a := range g.aggs {
+			col := spec.Cols[j]
+			res := a.Result()
+			var next []Tuple
+			for _, row := range rows {
+				for _, v := range res {
+					cv, err := stdlib.Coerce(head.Types[col], v)
+					if err != nil {
+						return nil, wrap(err)
+					}
+					nr := append(Tuple(nil), row...)
+					nr[col] = cv
+					next = append(next, nr)
+				}
+			}
+			rows = next
+		}
+		out = append(out, rows...)
+	}
+	return out, nil
+}

@@ -1,0 +1,568 @@
+// Package runtime executes compiled Bloom plans in ticks (Dedalus
+// semantics): each tick applies the previous tick's pending changes, adds
+// the arrived messages, inputs and timer firings, evaluates the strata to a
+// fixpoint with semi-naive evaluation, and then queues next-tick changes,
+// publishes outputs and sends messages. A tick that fails changes no state.
+package runtime
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/bloomlang/bloom/compiler"
+	"github.com/bloomlang/bloom/lang"
+	"github.com/bloomlang/bloom/stdlib"
+)
+
+// Clock gives the start time of each tick; tests and batch runs use a
+// virtual clock so that runs are repeatable.
+type Clock interface {
+	Now() time.Time
+}
+
+// VirtualClock is a manually advanced clock.
+type VirtualClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+// NewVirtualClock starts a virtual clock at t.
+func NewVirtualClock(t time.Time) *VirtualClock { return &VirtualClock{t: t} }
+
+// Now returns the clock's time.
+func (c *VirtualClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+// Set moves the clock to t (never backwards).
+func (c *VirtualClock) Set(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if t.After(c.t) {
+		c.t = t
+	}
+}
+
+// Advance moves the clock forward by d.
+func (c *VirtualClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+type wallClock struct{}
+
+func (wallClock) Now() time.Time { return time.Now() }
+
+// WallClock is the real clock.
+var WallClock Clock = wallClock{}
+
+// Message is a tuple sent over a channel.
+type Message struct {
+	To    stdlib.Addr
+	Coll  string
+	Tuple Tuple
+}
+
+// Options configure a node.
+type Options struct {
+	// Self is the node's address, returned by self(); messages sent to it
+	// are delivered locally.
+	Self  stdlib.Addr
+	Clock Clock
+	// Send receives the messages of each successful tick that are not for
+	// this node. Nil drops them (counted in Stats.Dropped).
+	Send   func(msgs []Message)
+	Logger *slog.Logger
+}
+
+// Stats are counters a node keeps.
+type Stats struct {
+	Ticks       int64
+	FailedTicks int64
+	Firings     int64 // rule bindings that reached a head
+	Sent        int64
+	Dropped     int64 // messages with no transport to carry them
+}
+
+type pendingOp struct {
+	op   lang.Op
+	coll int
+	t    Tuple
+}
+
+// Node is one Bloom node: the state of every collection and the tick loop.
+// A Node is not safe for concurrent use except for Enqueue, Deliver and the
+// observer registration, which may be called from other goroutines.
+type Node struct {
+	plan *compiler.Plan
+	opts Options
+	rels []*relation
+	undo *undoLog
+	tick int64
+
+	pending []pendingOp
+
+	mu     sync.Mutex // guards inbox and inputs
+	inbox  []Message
+	inputs []Message
+
+	timers    []*timer
+	factsDone bool
+	observers []func(tick int64, coll string, tuples []Tuple)
+	stats     Stats
+	log       *slog.Logger
+}
+
+type timer struct {
+	coll  int
+	every time.Duration
+	next  time.Time
+	n     int64
+}
+
+// New creates a node for a compiled plan.
+func New(plan *compiler.Plan, opts Options) *Node {
+	if opts.Clock == nil {
+		opts.Clock = WallClock
+	}
+	if opts.Self == "" {
+		opts.Self = "127.0.0.1:0"
+	}
+	n := &Node{plan: plan, opts: opts, undo: &undoLog{}, log: opts.Logger}
+	if n.log == nil {
+		n.log = slog.New(slog.DiscardHandler)
+	}
+	start := opts.Clock.Now()
+	for _, c := range plan.Colls {
+		n.rels = append(n.rels, newRelation(c, n.undo))
+		if c.Info.Kind == lang.Periodic {
+			n.timers = append(n.timers, &timer{coll: c.ID, every: c.Info.Decl.Every, next: start.Add(c.Info.Decl.Every)})
+		}
+	}
+	return n
+}
+
+// Plan returns the node's plan.
+func (n *Node) Plan() *compiler.Plan { return n.plan }
+
+// TickCount returns the number of ticks run so far.
+func (n *Node) TickCount() int64 { return n.tick }
+
+// Stats returns the node's counters.
+func (n *Node) Stats() Stats { return n.stats }
+
+// Observe registers f to receive the contents of every output collection
+// at the end of each successful tick in which it is not empty.
+func (n *Node) Observe(f func(tick int64, coll string, tuples []Tuple)) {
+	n.observers = append(n.observers, f)
+}
+
+// Enqueue queues a tuple for an input collection; it is added at the start
+// of the next tick.
+func (n *Node) Enqueue(coll string, t Tuple) error {
+	c := n.plan.ByName[coll]
+	if c == nil {
+		return fmt.Errorf("unknown collection %s", coll)
+	}
+	if c.Info.Kind != lang.Input {
+		return fmt.Errorf("%s is a %s, not an input", coll, c.Info.Kind)
+	}
+	if len(t) != len(c.Types) {
+		return fmt.Errorf("%s has %d columns, got %d values", coll, len(c.Types), len(t))
+	}
+	n.mu.Lock()
+	n.inputs = append(n.inputs, Message{Coll: coll, Tuple: t})
+	n.mu.Unlock()
+	return nil
+}
+
+// Deliver hands the node a message that arrived on a channel; it is added
+// at the start of the next tick.
+func (n *Node) Deliver(m Message) error {
+	c := n.plan.ByName[m.Coll]
+	if c == nil || c.Info.Kind != lang.Channel {
+		return fmt.Errorf("unknown channel %s", m.Coll)
+	}
+	if len(m.Tuple) != len(c.Types) {
+		return fmt.Errorf("channel %s has %d columns, got %d values", m.Coll, len(c.Types), len(m.Tuple))
+	}
+	n.mu.Lock()
+	n.inbox = append(n.inbox, m)
+	n.mu.Unlock()
+	return nil
+}
+
+// HasWork reports whether a tick would do anything besides firing timers:
+// facts not yet inserted, pending changes, messages or inputs.
+func (n *Node) HasWork() bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return !n.factsDone || len(n.pending) > 0 || len(n.inbox) > 0 || len(n.inputs) > 0
+}
+
+// NextTimer returns the earliest time a periodic fires, if there is one.
+func (n *Node) NextTimer() (time.Time, bool) {
+	var best time.Time
+	for i, t := range n.timers {
+		if i == 0 || t.next.Before(best) {
+			best = t.next
+		}
+	}
+	return best, len(n.timers) > 0
+}
+
+// Contents returns the tuples of a collection in canonical (sorted) order.
+func (n *Node) Contents(coll string) ([]Tuple, error) {
+	c := n.plan.ByName[coll]
+	if c == nil {
+		return nil, fmt.Errorf("unknown collection %s", coll)
+	}
+	return n.rels[c.ID].sorted(), nil
+}
+
+// Count returns the number of tuples in a collection.
+func (n *Node) Count(coll string) (int, error) {
+	c := n.plan.ByName[coll]
+	if c == nil {
+		return 0, fmt.Errorf("unknown collection %s", coll)
+	}
+	return n.rels[c.ID].len(), nil
+}
+
+// KeyViolationError reports two tuples with one key in one tick.
+type KeyViolationError struct {
+	Pos      lang.Pos // the rule or fact that produced the second tuple
+	Coll     string
+	Key      string
+	Old, New string
+}
+
+func (e *KeyViolationError) Error() string {
+	return fmt.Sprintf("%s: key constraint violation in %s: key %s has both %s and %s", e.Pos, e.Coll, e.Key, e.Old, e.New)
+}
+
+// Tick runs one tick. On error the tick is rolled back: collections are as
+// they were before it, nothing is published or sent, and the tick's inputs,
+// messages and pending changes are discarded.
+func (n *Node) Tick() error {
+	n.tick++
+	now := n.opts.Clock.Now()
+	ev := &evaluator{n: n, ctx: &stdlib.CallContext{Self: n.opts.Self, Now: stdlib.Time(now.UnixNano())}, deltas: make([][]Tuple, len(n.rels))}
+	n.undo.reset()
+	n.undo.on = true
+	defer func() { n.undo.on = false; n.undo.reset() }()
+
+	n.mu.Lock()
+	inbox, inputs := n.inbox, n.inputs
+	n.inbox, n.inputs = nil, nil
+	n.mu.Unlock()
+	pending := n.pending
+	n.pending = nil
+	savedTimers := make([]timer, len(n.timers))
+	for i, t := range n.timers {
+		savedTimers[i] = *t
+	}
+
+	newPending, outbox, err := n.runTick(ev, now, pending, inbox, inputs)
+	n.stats.Firings += ev.firings
+	if err != nil {
+		n.undo.rollback()
+		for i, t := range n.timers {
+			*t = savedTimers[i]
+		}
+		n.stats.FailedTicks++
+		n.log.Error("tick failed", "tick", n.tick, "err", err)
+		return err
+	}
+	n.factsDone = true
+	n.pending = n.effective(newPending)
+	n.stats.Ticks++
+
+	// Publish outputs, then send.
+	if len(n.observers) > 0 {
+		for _, c := range n.plan.Colls {
+			if c.Info.Kind == lang.Output && n.rels[c.ID].len() > 0 {
+				ts := n.rels[c.ID].sorted()
+				for _, f := range n.observers {
+					f(n.tick, c.Name, ts)
+				}
+			}
+		}
+	}
+	var remote []Message
+	for _, m := range outbox {
+		if m.To == n.opts.Self {
+			n.mu.Lock()
+			n.inbox = append(n.inbox, m)
+			n.mu.Unlock()
+			continue
+		}
+		remote = append(remote, m)
+	}
+	if len(remote) > 0 {
+		if n.opts.Send != nil {
+			n.opts.Send(remote)
+			n.stats.Sent += int64(len(remote))
+		} else {
+			n.stats.Dropped += int64(len(remote))
+		}
+	}
+	return nil
+}
+
+func (n *Node) runTick(ev *evaluator, now time.Time, pending []pendingOp, inbox, inputs []Message) ([]pendingOp, []Message, error) {
+	// 1. Empty the transient collections, then apply the previous tick's
+	// changes: new = (old − deleted) ∪ inserted.
+	for _, r := range n.rels {
+		if r.coll.Transient {
+			r.clear()
+		}
+	}
+	for _, p := range pending {
+		r := n.rels[p.coll]
+		switch p.op {
+		case lang.OpDelete:
+			r.remove(p.t)
+		case lang.OpUpsert:
+			r.removeKey(p.t)
+		}
+	}
+	for _, p := range pending {
+		if p.op == lang.OpNext || p.op == lang.OpUpsert {
+			if err := n.insert(p.coll, p.t, lang.Pos{}); err != nil {
+				return nil, nil, err
+			}
+		}
+	}
+	// 2. Messages, inputs, timers, facts.
+	for _, m := range inbox {
+		if err := n.insert(n.plan.ByName[m.Coll].ID, m.Tuple, lang.Pos{}); err != nil {
+			return nil, nil, err
+		}
+	}
+	for _, m := range inputs {
+		if err := n.insert(n.plan.ByName[m.Coll].ID, m.Tuple, lang.Pos{}); err != nil {
+			return nil, nil, err
+		}
+	}
+	for _, t := range n.timers {
+		if !now.Before(t.next) {
+			t.n++
+			for !now.Before(t.next) {
+				t.next = t.next.Add(t.every)
+			}
+			if err := n.insert(t.coll, Tuple{t.n}, lang.Pos{}); err != nil {
+				return nil, nil, err
+			}
+		}
+	}
+	if !n.factsDone {
+		for _, f := range n.plan.Facts {
+			if err := n.insert(f.Coll, f.Tuple, f.Pos); err != nil {
+				return nil, nil, err
+			}
+		}
+	}
+	// 3. Strata to fixpoint.
+	for _, comp := range n.plan.Components {
+		if len(comp.Rules) == 0 {
+			continue
+		}
+		if err := n.evalComponent(ev, comp); err != nil {
+			return nil, nil, err
+		}
+	}
+	// 4. Temporal rules over the fixpoint.
+	var newPending []pendingOp
+	var outbox []Message
+	for _, rp := range n.plan.Temporal {
+		ts, err := ev.heads(rp, rp.Body)
+		if err != nil {
+			return nil, nil, err
+		}
+		head := n.plan.Colls[rp.Head]
+		for _, t := range ts {
+			if rp.Op == lang.OpAsync {
+				addr, _ := t[0].(stdlib.Addr)
+				outbox = append(outbox, Message{To: addr, Coll: head.Name, Tuple: t})
+				continue
+			}
+			newPending = append(newPending, pendingOp{op: rp.Op, coll: rp.Head, t: t})
+		}
+	}
+	return newPending, outbox, nil
+}
+
+// insert adds a tuple, turning a key violation into an error at pos.
+func (n *Node) insert(coll int, t Tuple, pos lang.Pos) error {
+	_, kv := n.rels[coll].insert(t)
+	if kv != nil {
+		return n.keyError(coll, kv, pos)
+	}
+	return nil
+}
+
+func (n *Node) keyError(coll int, kv *KeyViolation, pos lang.Pos) error {
+	c := n.plan.Colls[coll]
+	var key []string
+	for _, k := range c.Key {
+		key = append(key, stdlib.Format(c.Types[k], kv.New[k]))
+	}
+	if !pos.IsValid() {
+		pos = c.Info.Decl.At
+	}
+	return &KeyViolationError{
+		Pos: pos, Coll: c.Name, Key: "(" + strings.Join(key, ", ") + ")",
+		Old: stdlib.FormatTuple(c.Name, c.Types, kv.Old),
+		New: stdlib.FormatTuple(c.Name, c.Types, kv.New),
+	}
+}
+
+// evalComponent evaluates one component to its fixpoint: its rules once
+// over the full collections, then, if it is recursive, semi-naive rounds
+// in which each rule variant joins one atom's previous-round delta.
+func (n *Node) evalComponent(ev *evaluator, comp *compiler.Component) error {
+	type derived struct {
+		rp *compiler.RulePlan
+		ts []Tuple
+	}
+	insertAll := func(batch []derived, delta [][]Tuple) error {
+		for _, d := range batch {
+			for _, t := range d.ts {
+				nt, kv := n.rels[d.rp.Head].insert(t)
+				if kv != nil {
+					return n.keyError(d.rp.Head, kv, d.rp.Pos)
+				}
+				if nt != nil && delta != nil {
+					delta[d.rp.Head] = append(delta[d.rp.Head], nt)
+				}
+			}
+		}
+		return nil
+	}
+	var batch []derived
+	for _, rp := range comp.Rules {
+		ts, err := ev.heads(rp, rp.Body)
+		if err != nil {
+			return err
+		}
+		batch = append(batch, derived{rp, ts})
+	}
+	if !comp.Recursive {
+		return insertAll(batch, nil)
+	}
+	delta := make([][]Tuple, len(n.rels))
+	if err := insertAll(batch, delta); err != nil {
+		return err
+	}
+	for {
+		empty := true
+		for _, c := range comp.Colls {
+			if len(delta[c]) > 0 {
+				empty = false
+			}
+		}
+		if empty {
+			return nil
+		}
+		ev.deltas = delta
+		batch = batch[:0]
+		for _, rp := range comp.Rules {
+			if !rp.Recursive {
+				continue
+			}
+			if rp.Agg != nil {
+				// A lattice aggregate (set) in a recursive component:
+				// recompute over the full collections and merge.
+				ts, err := ev.heads(rp, rp.Body)
+				if err != nil {
+					return err
+				}
+				batch = append(batch, derived{rp, ts})
+				continue
+			}
+			for _, v := range rp.Deltas {
+				ts, err := ev.heads(rp, v)
+				if err != nil {
+					return err
+				}
+				batch = append(batch, derived{rp, ts})
+			}
+		}
+		next := make([][]Tuple, len(n.rels))
+		if err := insertAll(batch, next); err != nil {
+			return err
+		}
+		delta = next
+	}
+}
+
+// effective drops pending changes that would change nothing, so that a
+// program whose rules keep re-asserting the same state is quiescent.
+func (n *Node) effective(ops []pendingOp) []pendingOp {
+	touched := map[string]int{}
+	keyOf := func(p pendingOp) string {
+		return fmt.Sprint(p.coll) + "/" + string(n.rels[p.coll].key(p.t))
+	}
+	for _, p := range ops {
+		if p.op != lang.OpNext {
+			touched[keyOf(p)]++
+		}
+	}
+	out := ops[:0]
+	for _, p := range ops {
+		r := n.rels[p.coll]
+		keep := true
+		switch {
+		case r.coll.Transient:
+			keep = p.op == lang.OpNext || p.op == lang.OpUpsert
+		case p.op == lang.OpNext:
+			keep = !r.contains(p.t) || touched[keyOf(p)] > 0
+		case p.op == lang.OpDelete:
+			old := r.get(p.t)
+			keep = old != nil && r.equal(old, p.t)
+		case p.op == lang.OpUpsert:
+			old := r.get(p.t)
+			keep = old == nil || !r.equal(old, p.t) || touched[keyOf(p)] > 1
+		}
+		if keep {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// ErrTickLimit is returned by Run when the tick limit stopped a program
+// that still had work.
+var ErrTickLimit = errors.New("tick limit reached")
+
+// RunBatch runs the node without a network: ticks run back to back while
+// there is work (facts, pending changes, messages to itself, inputs). With
+// maxTicks > 0 it runs at most that many ticks and, when otherwise idle,
+// moves the virtual clock to the next periodic firing so that timers fire
+// deterministically. The clock must be a *VirtualClock.
+func (n *Node) RunBatch(maxTicks int64) error {
+	vc, _ := n.opts.Clock.(*VirtualClock)
+	for maxTicks <= 0 || n.tick < maxTicks {
+		if !n.HasWork() {
+			next, ok := n.NextTimer()
+			if maxTicks <= 0 || !ok || vc == nil {
+				return nil
+			}
+			vc.Set(next)
+		} else if vc != nil && n.tick > 0 {
+			vc.Advance(time.Microsecond)
+		}
+		if err := n.Tick(); err != nil {
+			return err
+		}
+	}
+	return nil
+}

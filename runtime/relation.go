@@ -1,0 +1,314 @@
+package runtime
+
+import (
+	"slices"
+
+	"github.com/bloomlang/bloom/compiler"
+	"github.com/bloomlang/bloom/lang"
+	"github.com/bloomlang/bloom/stdlib"
+)
+
+// Tuple is one row; values follow the collection's column types.
+type Tuple []stdlib.Value
+
+// relation stores one collection: a slice of tuples (scanned by joins), a
+// map from the key columns' encoding to the tuple's position, and hash
+// indexes built on first use for each set of lookup columns.
+type relation struct {
+	coll    *compiler.Coll
+	tuples  []Tuple
+	pos     map[string]int32
+	indexes map[uint64]*index
+	keyBuf  []byte
+	// version counts changes; an index built at an older version of a
+	// relation that lost tuples is rebuilt.
+	undo *undoLog
+}
+
+type index struct {
+	cols    []int
+	buckets map[string][]int32
+	// built covers tuples[:built]; later appends are added on lookup.
+	built int
+}
+
+func newRelation(c *compiler.Coll, undo *undoLog) *relation {
+	return &relation{coll: c, pos: map[string]int32{}, indexes: map[uint64]*index{}, undo: undo}
+}
+
+func (r *relation) len() int { return len(r.tuples) }
+
+// key encodes the key columns of t into r.keyBuf.
+func (r *relation) key(t Tuple) []byte {
+	b := r.keyBuf[:0]
+	for _, c := range r.coll.Key {
+		b = stdlib.AppendKey(b, r.coll.Types[c], t[c])
+	}
+	r.keyBuf = b
+	return b
+}
+
+// KeyViolation is two different tuples with the same key in one tick where
+// the non-key columns are not all lattices.
+type KeyViolation struct {
+	Coll     string
+	Old, New Tuple
+}
+
+// insert adds t. It returns the tuple now stored under t's key when that
+// changed (t itself, or the merge of t into the stored tuple), or nil when
+// the relation already held it. A key violation is returned as an error.
+func (r *relation) insert(t Tuple) (Tuple, *KeyViolation) {
+	k := r.key(t)
+	if i, ok := r.pos[string(k)]; ok {
+		old := r.tuples[i]
+		if r.coll.Merge {
+			merged, changed := r.merge(old, t)
+			if !changed {
+				return nil, nil
+			}
+			r.replace(i, merged)
+			return merged, nil
+		}
+		if len(r.coll.Key) == len(r.coll.Types) || r.equal(old, t) {
+			return nil, nil
+		}
+		return nil, &KeyViolation{Coll: r.coll.Name, Old: old, New: t}
+	}
+	r.add(string(k), t)
+	return t, nil
+}
+
+func (r *relation) equal(a, b Tuple) bool {
+	for i, t := range r.coll.Types {
+		if !stdlib.Equal(t, a[i], b[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// merge joins the lattice columns of t into old.
+func (r *relation) merge(old, t Tuple) (Tuple, bool) {
+	var out Tuple
+	for _, c := range r.coll.LatticeCols {
+		typ := r.coll.Types[c]
+		m := stdlib.Merge(typ, old[c], t[c])
+		if stdlib.Leq(typ, m, old[c]) {
+			continue
+		}
+		if out == nil {
+			out = slices.Clone(old)
+		}
+		out[c] = m
+	}
+	return out, out != nil
+}
+
+func (r *relation) add(k string, t Tuple) {
+	r.pos[k] = int32(len(r.tuples))
+	r.tuples = append(r.tuples, t)
+	if r.undo != nil {
+		r.undo.log(undoEntry{rel: r, kind: undoAdd, key: k})
+	}
+}
+
+func (r *relation) replace(i int32, t Tuple) {
+	old := r.tuples[i]
+	r.tuples[i] = t
+	if r.undo != nil {
+		r.undo.log(undoEntry{rel: r, kind: undoReplace, at: i, old: old})
+	}
+	// Indexes over lattice columns would now be stale.
+	for h, ix := range r.indexes {
+		for _, c := range ix.cols {
+			if slices.Contains(r.coll.LatticeCols, c) {
+				delete(r.indexes, h)
+				break
+			}
+		}
+	}
+}
+
+// remove deletes the tuple stored under t's key if it equals t (a delete
+// of a tuple that is not there is a no-op), reporting whether it did.
+func (r *relation) remove(t Tuple) bool {
+	k := r.key(t)
+	i, ok := r.pos[string(k)]
+	if !ok || !r.equal(r.tuples[i], t) {
+		return false
+	}
+	r.removeAt(string(k), i)
+	return true
+}
+
+// removeKey deletes whatever tuple is stored under t's key.
+func (r *relation) removeKey(t Tuple) bool {
+	k := r.key(t)
+	i, ok := r.pos[string(k)]
+	if !ok {
+		return false
+	}
+	r.removeAt(string(k), i)
+	return true
+}
+
+func (r *relation) removeAt(k string, i int32) {
+	old := r.tuples[i]
+	last := int32(len(r.tuples) - 1)
+	if i != last {
+		moved := r.tuples[last]
+		r.tuples[i] = moved
+		r.pos[string(r.key(moved))] = i
+	}
+	r.tuples[last] = nil
+	r.tuples = r.tuples[:last]
+	delete(r.pos, k)
+	clear(r.indexes)
+	if r.undo != nil {
+		r.undo.log(undoEntry{rel: r, kind: undoRemove, key: k, old: old})
+	}
+}
+
+// lookupKey returns the tuple stored under the key of t, if any.
+func (r *relation) get(t Tuple) Tuple {
+	if i, ok := r.pos[string(r.key(t))]; ok {
+		return r.tuples[i]
+	}
+	return nil
+}
+
+// contains reports whether exactly t is stored (for a merging relation:
+// whether t adds nothing to the stored tuple).
+func (r *relation) contains(t Tuple) bool {
+	old := r.get(t)
+	if old == nil {
+		return false
+	}
+	if r.coll.Merge {
+		_, changed := r.merge(old, t)
+		return !changed
+	}
+	return r.equal(old, t)
+}
+
+func (r *relation) clear() {
+	if len(r.tuples) == 0 {
+		return
+	}
+	if r.undo != nil {
+		r.undo.log(undoEntry{rel: r, kind: undoClear, tuples: r.tuples, posMap: r.pos})
+		r.tuples = nil
+		r.pos = map[string]int32{}
+	} else {
+		clear(r.tuples)
+		r.tuples = r.tuples[:0]
+		clear(r.pos)
+	}
+	clear(r.indexes)
+}
+
+// index returns the hash index on cols, built or brought up to date.
+func (r *relation) index(cols []int) *index {
+	var h uint64 = 1469598103934665603
+	for _, c := range cols {
+		h = (h ^ uint64(c+1)) * 1099511628211
+	}
+	ix := r.indexes[h]
+	if ix == nil || !slices.Equal(ix.cols, cols) {
+		ix = &index{cols: cols, buckets: map[string][]int32{}}
+		r.indexes[h] = ix
+	}
+	if ix.built < len(r.tuples) {
+		var buf []byte
+		for i := ix.built; i < len(r.tuples); i++ {
+			buf = r.appendCols(buf[:0], r.tuples[i], cols)
+			ix.buckets[string(buf)] = append(ix.buckets[string(buf)], int32(i))
+		}
+		ix.built = len(r.tuples)
+	}
+	return ix
+}
+
+func (r *relation) appendCols(buf []byte, t Tuple, cols []int) []byte {
+	for _, c := range cols {
+		buf = stdlib.AppendKey(buf, r.coll.Types[c], t[c])
+	}
+	return buf
+}
+
+// sorted returns the tuples in the canonical order used for printing.
+func (r *relation) sorted() []Tuple {
+	out := slices.Clone(r.tuples)
+	types := r.coll.Types
+	slices.SortFunc(out, func(a, b Tuple) int { return compareTuples(types, a, b) })
+	return out
+}
+
+func compareTuples(types []*lang.Type, a, b Tuple) int {
+	for i, t := range types {
+		if c := stdlib.Compare(t, a[i], b[i]); c != 0 {
+			return c
+		}
+	}
+	return 0
+}
+
+// undoLog records the changes of a tick so that a failed tick can be
+// rolled back and change no state.
+type undoLog struct {
+	entries []undoEntry
+	on      bool
+}
+
+type undoKind int
+
+const (
+	undoAdd undoKind = iota
+	undoReplace
+	undoRemove
+	undoClear
+)
+
+type undoEntry struct {
+	rel    *relation
+	kind   undoKind
+	key    string
+	at     int32
+	old    Tuple
+	tuples []Tuple
+	posMap map[string]int32
+}
+
+func (u *undoLog) log(e undoEntry) {
+	if u.on {
+		u.entries = append(u.entries, e)
+	}
+}
+
+// rollback undoes every logged change, newest first.
+func (u *undoLog) rollback() {
+	on := u.on
+	u.on = false
+	for i := len(u.entries) - 1; i >= 0; i-- {
+		e := u.entries[i]
+		r := e.rel
+		switch e.kind {
+		case undoAdd:
+			if j, ok := r.pos[e.key]; ok {
+				r.removeAt(e.key, j)
+			}
+		case undoReplace:
+			r.tuples[e.at] = e.old
+		case undoRemove:
+			r.add(e.key, e.old)
+		case undoClear:
+			r.tuples, r.pos = e.tuples, e.posMap
+		}
+		clear(r.indexes)
+	}
+	u.entries = u.entries[:0]
+	u.on = on
+}
+
+func (u *undoLog) reset() { u.entries = u.entries[:0] }
