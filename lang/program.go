@@ -4,6 +4,8 @@ package lang
 // with names resolved and every expression typed. It is what the compiler
 // consumes. A Program is only returned when checking found no errors.
 type Program struct {
+	// Name is the root file's module name (`module NAME;`), "" without one.
+	Name        string
 	Root        *File
 	Files       []*File       // root first, then imported files in load order
 	Collections []*Collection // in declaration order, imported modules' included
@@ -92,7 +94,10 @@ type AtomInfo struct {
 	AggCols []int
 }
 
-// BodyInfo is one body literal; exactly one field is set.
+// BodyInfo is one body literal; exactly one field is set. A body atom that
+// names a built-in function and no collection, such as `contains(s, "x")`
+// or `not has(seen, x)`, is a condition: its Cond is built by the checker
+// (a *Call, under a `!` *Unary when negated) and is not in Rule.Body.
 type BodyInfo struct {
 	Atom   *AtomInfo // positive or negated (Atom.Atom.Negated) atom
 	Cond   *Cond

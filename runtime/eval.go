@@ -26,7 +26,9 @@ type RuntimeError struct {
 	Rule string
 }
 
-func (e *RuntimeError) Error() string { return fmt.Sprintf("%s: %v (in rule %s)", e.Pos, e.Err, e.Rule) }
+func (e *RuntimeError) Error() string {
+	return fmt.Sprintf("%s: %v (in rule %s)", e.Pos, e.Err, e.Rule)
+}
 func (e *RuntimeError) Unwrap() error { return e.Err }
 
 // run enumerates the bindings of steps[i:] and calls emit for each.
