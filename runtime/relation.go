@@ -23,6 +23,10 @@ type relation struct {
 	// version counts changes; an index built at an older version of a
 	// relation that lost tuples is rebuilt.
 	undo *undoLog
+	// markEpoch is the undo epoch in which this relation's first append
+	// was logged: appends are undone by truncation, so one entry per
+	// relation and tick is enough.
+	markEpoch int64
 }
 
 type index struct {
@@ -106,11 +110,12 @@ func (r *relation) merge(old, t Tuple) (Tuple, bool) {
 }
 
 func (r *relation) add(k string, t Tuple) {
+	if u := r.undo; u != nil && u.on && r.markEpoch != u.epoch {
+		r.markEpoch = u.epoch
+		u.log(undoEntry{rel: r, kind: undoAppends, at: int32(len(r.tuples))})
+	}
 	r.pos[k] = int32(len(r.tuples))
 	r.tuples = append(r.tuples, t)
-	if r.undo != nil {
-		r.undo.log(undoEntry{rel: r, kind: undoAdd, key: k})
-	}
 }
 
 func (r *relation) replace(i int32, t Tuple) {
@@ -259,12 +264,13 @@ func compareTuples(types []*lang.Type, a, b Tuple) int {
 type undoLog struct {
 	entries []undoEntry
 	on      bool
+	epoch   int64
 }
 
 type undoKind int
 
 const (
-	undoAdd undoKind = iota
+	undoAppends undoKind = iota // tuples[at:] were appended
 	undoReplace
 	undoRemove
 	undoClear
@@ -294,14 +300,17 @@ func (u *undoLog) rollback() {
 		e := u.entries[i]
 		r := e.rel
 		switch e.kind {
-		case undoAdd:
-			if j, ok := r.pos[e.key]; ok {
-				r.removeAt(e.key, j)
+		case undoAppends:
+			for j := len(r.tuples) - 1; j >= int(e.at); j-- {
+				delete(r.pos, string(r.key(r.tuples[j])))
+				r.tuples[j] = nil
 			}
+			r.tuples = r.tuples[:e.at]
 		case undoReplace:
 			r.tuples[e.at] = e.old
 		case undoRemove:
-			r.add(e.key, e.old)
+			r.pos[e.key] = int32(len(r.tuples))
+			r.tuples = append(r.tuples, e.old)
 		case undoClear:
 			r.tuples, r.pos = e.tuples, e.posMap
 		}
@@ -311,4 +320,8 @@ func (u *undoLog) rollback() {
 	u.on = on
 }
 
-func (u *undoLog) reset() { u.entries = u.entries[:0] }
+func (u *undoLog) reset() {
+	clear(u.entries)
+	u.entries = u.entries[:0]
+	u.epoch++
+}
