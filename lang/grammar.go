@@ -2,10 +2,12 @@ package lang
 
 import "github.com/alecthomas/participle/v2/lexer"
 
-// The g* types are the participle grammar: a concrete syntax tree that
-// convert.go turns into the AST of ast.go. Keeping the two apart lets the
-// grammar follow participle's shape (one struct per precedence level) while
-// the AST stays small and convenient for the checker and compiler.
+// The g* types are the participle grammar. Participle drives the statement
+// level: it picks the alternative of gStmt, and module and import statements
+// are struct-tag productions that the converter (parse.go) turns into the
+// AST of ast.go. Rules and declarations, which are nearly all of any program,
+// implement participle.Parseable instead and build their AST directly: see
+// gRule (ruleparse.go) and gDecl (declparse.go) for why.
 
 // gOne is one statement: the parser is fed a statement at a time.
 type gOne struct {
@@ -34,47 +36,7 @@ type gStr struct {
 	Val string `parser:"@String"`
 }
 
-type gDecl struct {
-	Pos     lexer.Position
-	Durable bool       `parser:"@'durable'?"`
-	Kind    string     `parser:"@('table' | 'scratch' | 'input' | 'output' | 'channel' | 'periodic' | 'lattice')"`
-	Name    *gName     `parser:"@@"`
-	Cols    *gColList  `parser:"(  @@"`
-	Key     *gKey      `parser:"   @@?"`
-	Every   *gDuration `parser:"| 'every' @@"`
-	LatType *gType     `parser:"| ':' @@ )?"`
-	End     string     `parser:"@';'"`
-}
-
 type gName struct {
 	Pos  lexer.Position
 	Name string `parser:"@Ident"`
-}
-
-type gColList struct {
-	Pos  lexer.Position
-	Cols []*gCol `parser:"'(' (@@ (',' @@)*)? ')'"`
-}
-
-type gCol struct {
-	Pos  lexer.Position
-	Loc  bool   `parser:"@'@'?"`
-	Name string `parser:"@Ident ':'"`
-	Type *gType `parser:"@@"`
-}
-
-type gKey struct {
-	Pos  lexer.Position
-	Cols []*gName `parser:"'key' '(' (@@ (',' @@)*)? ')'"`
-}
-
-type gDuration struct {
-	Pos lexer.Position
-	Raw string `parser:"@(Duration | Int)"`
-}
-
-type gType struct {
-	Pos  lexer.Position
-	Name string   `parser:"@Ident"`
-	Args []*gType `parser:"('<' @@ (',' @@)* '>')?"`
 }

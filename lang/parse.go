@@ -5,7 +5,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/alecthomas/participle/v2"
 	"github.com/alecthomas/participle/v2/lexer"
@@ -14,16 +13,19 @@ import (
 // Parser parses Bloom source files. It holds the compiled grammar, so build
 // one and reuse it; it is safe for concurrent use.
 type Parser struct {
-	p *participle.Parser[gOne]
+	p    *participle.Parser[gOne]
+	opts []participle.ParseOption
 }
 
 // NewParser builds a parser.
 func NewParser() *Parser {
 	p := participle.MustBuild[gOne](
 		participle.Lexer(bloomLexer{}),
-		participle.UseLookahead(2),
+		participle.UseLookahead(parseLookahead),
 	)
-	return &Parser{p: p}
+	// A statement ends at its `;`: the tokens after it are the next
+	// statements of the same chunk (see ParseFile).
+	return &Parser{p: p, opts: []participle.ParseOption{participle.AllowTrailing(true)}}
 }
 
 var defaultParser = NewParser()
@@ -34,46 +36,58 @@ func ParseFile(filename string, src []byte) (*File, error) {
 	return defaultParser.ParseFile(filename, src)
 }
 
+// chunkTokens is about how many tokens participle is given at a time.
+const chunkTokens = 1024
+
 // ParseFile parses one file; see the package-level ParseFile.
 func (ps *Parser) ParseFile(filename string, src []byte) (*File, error) {
 	var comments []*Comment
 	lx := bloomLexer{comments: &comments}
-	c := &converter{file: &File{Name: filename, Comments: comments}}
+	c := &converter{file: &File{Name: filename}}
 	c.file.ends = make(map[Stmt]Pos)
 
 	// The file is lexed once and cut at each `;` (which only ever ends a
 	// statement); participle then parses statement by statement. A syntax
 	// error thus costs only its own statement, so one run reports the
-	// errors of every statement, and the parser's working set stays small
-	// however long the file is.
+	// errors of every statement. Participle is given the tokens a chunk of
+	// whole statements at a time (see peeker), which keeps the working set
+	// small however long the file is. A statement's parse never looks past
+	// its `;` (every alternative ends there), so it sees what it would see
+	// alone.
 	sc, _ := lx.LexString(filename, string(src))
-	var stmt []lexer.Token
-	for {
-		t, err := sc.Next()
-		if err != nil {
-			c.errs = append(c.errs, syntaxError(filename, err))
-			if len(stmt) > 0 {
-				break // the statement is cut short; don't report it twice
+	ch := chunker{sc: sc.(*scanner)}
+	var pk peeker
+	for !ch.eof {
+		ch.next()
+		pl := pk.load(ch.toks)
+		n := len(ch.semis)
+		if ch.tail {
+			n++ // the end of the file cuts the last statement short
+		}
+		for i := 0; i < n; i++ {
+			if i < len(ch.semis) {
+				end := toPos(ch.semis[i])
+				end.Offset++
+				end.Col++
+				c.semi = end
 			}
-			break
-		}
-		if t.EOF() {
-			if len(stmt) > 0 {
-				c.statement(ps, filename, append(stmt, t))
+			c.statement(ps, filename, pl)
+			if len(c.errs) >= MaxErrors {
+				if i < len(ch.semis) {
+					// Stop as if the file were not read past this `;`.
+					k := len(comments)
+					for k > 0 && comments[k-1].At.Offset > ch.semis[i].Offset {
+						k--
+					}
+					comments = comments[:k]
+				}
+				ch.err, ch.eof = nil, true
+				break
 			}
-			break
 		}
-		stmt = append(stmt, t)
-		if t.Type == tokPunct && t.Value == ";" {
-			end := toPos(t.Pos)
-			end.Offset++
-			end.Col++
-			c.semi = end
-			c.statement(ps, filename, append(stmt, lexer.Token{Type: tokEOF, Pos: t.Pos}))
-			stmt = stmt[:0]
-		}
-		if len(c.errs) >= MaxErrors {
-			break
+		if ch.err != nil {
+			// The statement the error cuts short is not reported too.
+			c.errs = append(c.errs, syntaxError(filename, ch.err))
 		}
 	}
 	c.file.Comments = comments
@@ -84,22 +98,93 @@ func (ps *Parser) ParseFile(filename string, src []byte) (*File, error) {
 	return c.file, nil
 }
 
-// statement parses one statement's tokens (ending in EOF) and converts it.
-func (c *converter) statement(ps *Parser, filename string, toks []lexer.Token) {
-	pl, err := lexer.Upgrade(&sliceLexer{toks: toks})
-	var g *gStmt
-	if err == nil {
-		var one *gOne
-		one, err = ps.p.ParseFromLexer(pl)
-		if one != nil {
-			g = one.Stmt
-		}
-	}
+// statement parses the statement at pl's cursor and converts it, leaving pl
+// after the statement's `;`.
+func (c *converter) statement(ps *Parser, filename string, pl *lexer.PeekingLexer) {
+	start := pl.MakeCheckpoint()
+	one, err := ps.p.ParseFromLexer(pl, ps.opts...)
 	if err != nil {
 		c.errs = append(c.errs, syntaxError(filename, err))
+		pl.LoadCheckpoint(start)
+		for {
+			t := pl.Next()
+			if t.EOF() || t.Type == tokPunct && t.Value == ";" {
+				break
+			}
+		}
 		return
 	}
-	c.convert(g)
+	c.convert(one.Stmt)
+}
+
+// chunker cuts the token stream into chunks of whole statements.
+type chunker struct {
+	sc    *scanner
+	toks  []lexer.Token    // the chunk, ending in an EOF token
+	semis []lexer.Position // the chunk's `;` tokens, one per statement
+	tail  bool             // the input ended in a statement without `;`
+	eof   bool             // the input is used up
+	err   error            // the lexical error that ended it
+}
+
+// next reads the next chunk: statements up to the first `;` after
+// chunkTokens tokens, or to the end of the input.
+func (c *chunker) next() {
+	c.toks, c.semis = c.toks[:0], c.semis[:0]
+	since := 0 // tokens since the last `;`
+	for {
+		t, err := c.sc.Next()
+		if err != nil {
+			// The chunk ends before the statement the error is in.
+			c.toks = append(c.toks[:len(c.toks)-since], lexer.Token{Type: tokEOF, Pos: t.Pos})
+			c.err, c.eof = err, true
+			return
+		}
+		c.toks = append(c.toks, t)
+		if t.EOF() {
+			c.tail, c.eof = since > 0, true
+			return
+		}
+		since++
+		if t.Type == tokPunct && t.Value == ";" {
+			c.semis = append(c.semis, t.Pos)
+			since = 0
+			if len(c.toks) >= chunkTokens {
+				c.toks = append(c.toks, lexer.Token{Type: tokEOF, Pos: t.Pos})
+				return
+			}
+		}
+	}
+}
+
+// peeker holds the lexer.PeekingLexer that participle parses from. Making
+// one (lexer.Upgrade) copies the tokens one at a time into a growing slice:
+// done per statement, or even per chunk, that garbage (about 150 MB per MB
+// of source) made the collector the largest cost of parsing. So one
+// PeekingLexer is made per file and refilled for each chunk through the
+// slice lexer.PeekingLexer.Range returns, which is the lexer's own token
+// array. Should a participle version copy there instead, load sees it and
+// makes a PeekingLexer per chunk.
+type peeker struct {
+	pl    *lexer.PeekingLexer
+	toks  []lexer.Token // pl's token array, when it can be refilled
+	start lexer.Checkpoint
+}
+
+// load returns a PeekingLexer over toks (which end in an EOF token), at
+// its first token.
+func (p *peeker) load(toks []lexer.Token) *lexer.PeekingLexer {
+	if len(toks) <= len(p.toks) {
+		copy(p.toks, toks)
+		p.pl.LoadCheckpoint(p.start)
+		return p.pl
+	}
+	pl, _ := lexer.Upgrade(&sliceLexer{toks: toks})
+	p.pl, p.start, p.toks = pl, pl.MakeCheckpoint(), nil
+	if own := pl.Range(0, lexer.RawCursor(len(toks))); len(own) == len(toks) && &own[0] == pl.Peek() {
+		p.toks = own
+	}
+	return pl
 }
 
 type sliceLexer struct {
@@ -177,7 +262,8 @@ func (c *converter) convert(s *gStmt) {
 		f.Imports = append(f.Imports, im)
 		f.Stmts = append(f.Stmts, im)
 	case s.Decl != nil:
-		d := c.decl(s.Decl)
+		d := s.Decl.decl
+		c.errs = append(c.errs, s.Decl.errs...)
 		f.Decls = append(f.Decls, d)
 		f.Stmts = append(f.Stmts, d)
 	case s.Rule != nil:
@@ -188,74 +274,6 @@ func (c *converter) convert(s *gStmt) {
 		return
 	}
 	f.ends[f.Stmts[len(f.Stmts)-1]] = c.semi
-}
-
-var kindByKeyword = map[string]CollKind{
-	"table": Table, "scratch": Scratch, "input": Input, "output": Output,
-	"channel": Channel, "periodic": Periodic, "lattice": Lattice,
-}
-
-func (c *converter) decl(g *gDecl) *Decl {
-	d := &Decl{At: toPos(g.Pos), Durable: g.Durable, Kind: kindByKeyword[g.Kind], Name: g.Name.Name, NamePos: toPos(g.Name.Pos)}
-	switch d.Kind {
-	case Periodic:
-		if g.Every == nil {
-			c.errorf(g.Name.Pos, "periodic %s needs `every DURATION`", d.Name)
-			break
-		}
-		d.EveryRaw, d.EveryPos = g.Every.Raw, toPos(g.Every.Pos)
-		dur, err := time.ParseDuration(g.Every.Raw)
-		if err != nil || dur <= 0 {
-			c.errorf(g.Every.Pos, "bad duration %q: want a positive Go duration such as 500ms or 2s", g.Every.Raw)
-		}
-		d.Every = dur
-	case Lattice:
-		if g.LatType == nil {
-			c.errorf(g.Name.Pos, "lattice %s needs a type: `lattice %s: lset<int>;`", d.Name, d.Name)
-			break
-		}
-		d.LatType = c.typ(g.LatType)
-	default:
-		if g.Cols == nil {
-			c.errorf(g.Name.Pos, "%s %s needs columns: `%s %s(name: type, ...);`", g.Kind, d.Name, g.Kind, d.Name)
-			break
-		}
-		for _, col := range g.Cols.Cols {
-			d.Cols = append(d.Cols, &Column{At: toPos(col.Pos), Loc: col.Loc, Name: col.Name, Type: c.typ(col.Type)})
-		}
-		if d.Cols == nil {
-			d.Cols = []*Column{}
-		}
-		if g.Key != nil {
-			d.Key = []*Ident{}
-			for _, k := range g.Key.Cols {
-				d.Key = append(d.Key, &Ident{At: toPos(k.Pos), Name: k.Name})
-			}
-		}
-	}
-	if d.Kind != Periodic && g.Every != nil {
-		c.errorf(g.Pos, "only a periodic collection has `every`")
-	}
-	if d.Kind != Lattice && g.LatType != nil {
-		c.errorf(g.LatType.Pos, "only a lattice declaration has `: TYPE`; declare columns as %s %s(name: type)", g.Kind, d.Name)
-	}
-	if d.Kind == Periodic || d.Kind == Lattice {
-		if g.Cols != nil {
-			c.errorf(g.Cols.Pos, "a %s declaration has no column list", g.Kind)
-		}
-	}
-	if d.Durable && d.Kind != Table && d.Kind != Lattice {
-		c.errorf(g.Pos, "only tables and lattices can be durable, not %s", g.Kind)
-	}
-	return d
-}
-
-func (c *converter) typ(g *gType) *TypeExpr {
-	t := &TypeExpr{At: toPos(g.Pos), Name: g.Name}
-	for _, a := range g.Args {
-		t.Args = append(t.Args, c.typ(a))
-	}
-	return t
 }
 
 var opByText = map[string]Op{"<=": OpSame, "<+": OpNext, "<-": OpDelete, "<+-": OpUpsert, "<~": OpAsync}
