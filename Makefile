@@ -20,10 +20,13 @@ fmt-check:
 test: fmt-check vet
 	$(GO) test -race -timeout 20m $(PKGS)
 
-# Benchmarks; BENCHTIME=3x make bench for a quicker run.
-BENCHTIME ?= 1s
-bench:
-	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) $(PKGS)
+# Benchmarks: the Go micro-benchmarks, then the whole-process workload
+# table (bench/main.go) with ratios against the reference figures.
+BENCHTIME ?= 1x
+RUNS ?= 3
+bench: build
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./lang ./runtime ./stdlib
+	$(GO) run ./bench -runs $(RUNS)
 
 # Fuzz each target for FUZZTIME (default 60s each).
 FUZZTIME ?= 60s

@@ -44,3 +44,22 @@ func BenchmarkParse1MB(b *testing.B) { benchmarkParse(b, 1<<20) }
 func BenchmarkParse4MB(b *testing.B) { benchmarkParse(b, 4<<20) }
 
 func BenchmarkParse256K(b *testing.B) { benchmarkParse(b, 256<<10) }
+
+func benchmarkCheck(b *testing.B, size int) {
+	src := genProgram(size)
+	if _, err := CheckFile("gen.bloom", src); err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(src)))
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := CheckFile("gen.bloom", src); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkCheck1MB and 4MB: parse and type-check; the ratio of the two
+// shows the cost is linear in the program's size.
+func BenchmarkCheck1MB(b *testing.B) { benchmarkCheck(b, 1<<20) }
+func BenchmarkCheck4MB(b *testing.B) { benchmarkCheck(b, 4<<20) }
