@@ -178,14 +178,18 @@ func (p *Plan) FactsFromCSV(rel, path string, r io.Reader) ([]*Fact, error) {
 		if err == io.EOF {
 			return out, nil
 		}
-		line, _ := cr.FieldPos(0)
 		if err != nil {
 			var pe *csv.ParseError
 			if errors.As(err, &pe) {
-				return nil, fmt.Errorf("%s:%d: %v", path, pe.Line, pe.Err)
+				// The line where the bad record starts (an unterminated
+				// quote is only detected at the end of the file).
+				return nil, fmt.Errorf("%s:%d: %v", path, pe.StartLine, pe.Err)
 			}
 			return nil, fmt.Errorf("%s: %v", path, err)
 		}
+		// FieldPos is only valid for a record that was read without error
+		// (it panics after a parse error).
+		line, _ := cr.FieldPos(0)
 		if len(rec) != len(coll.Types) {
 			return nil, fmt.Errorf("%s:%d: %s has %d columns, the line has %d fields", path, line, rel, len(coll.Types), len(rec))
 		}

@@ -47,6 +47,11 @@ type Edge struct {
 	Rule     *lang.RuleInfo
 	RuleIdx  int      // index into Plan.Rules
 	AtomPos  lang.Pos // the body atom
+	// Negated and Aggregates are set whatever the kind, so that a
+	// temporal edge still tells that its atom is negated or its head
+	// aggregates (non-lattice aggregates only).
+	Negated    bool
+	Aggregates bool
 }
 
 // Graph is the collection dependency graph.
@@ -73,10 +78,12 @@ func opEdgeKind(op lang.Op) EdgeKind {
 
 func (p *Plan) buildGraph() {
 	g := &Graph{Stratum: make([]int, len(p.Colls))}
-	for ri, r := range p.Prog.Rules {
+	ri := -1
+	for _, r := range p.Prog.Rules {
 		if r.Rule.IsFact() {
 			continue
 		}
+		ri++ // rules are numbered as in Plan.Rules, facts skipped
 		head := p.collID(r.Head.Collection)
 		for _, b := range r.Body {
 			if b.Atom == nil {
@@ -90,7 +97,8 @@ func (p *Plan) buildGraph() {
 					k = Aggregated
 				}
 			}
-			g.Edges = append(g.Edges, &Edge{From: p.collID(b.Atom.Collection), To: head, Kind: k, Rule: r, RuleIdx: ri, AtomPos: b.Atom.Atom.At})
+			g.Edges = append(g.Edges, &Edge{From: p.collID(b.Atom.Collection), To: head, Kind: k, Rule: r, RuleIdx: ri, AtomPos: b.Atom.Atom.At,
+				Negated: b.Atom.Atom.Negated, Aggregates: nonLatticeAgg(r)})
 		}
 	}
 	p.Graph = g

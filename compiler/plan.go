@@ -163,6 +163,13 @@ func Compile(prog *lang.Program) (*Plan, error) {
 		if !c.HasKey && c.Kind != lang.Lattice {
 			coll.Merge = false
 		}
+		if c.Kind == lang.Lattice {
+			// `lattice NAME: L` holds a single value (spec section 2):
+			// its one column is not a key (the checker lists it in Key,
+			// as for any key-less declaration) and every write merges
+			// into the one stored tuple.
+			coll.Key, coll.Merge, coll.LatticeCols = nil, true, []int{0}
+		}
 		p.Colls = append(p.Colls, coll)
 		p.ByName[c.Name] = coll
 	}

@@ -15,7 +15,6 @@ type gOne struct {
 }
 
 type gStmt struct {
-	Pos    lexer.Position
 	Rule   *gRule   `parser:"  @@"`
 	Module *gModule `parser:"| @@"`
 	Import *gImport `parser:"| @@"`

@@ -50,8 +50,8 @@ func (d bloomLexer) Lex(filename string, r io.Reader) (lexer.Lexer, error) {
 	return d.LexString(filename, string(src))
 }
 
-// LexString returns a lexer that scans on demand, so that the tokens are
-// held once (in participle's PeekingLexer) rather than twice.
+// LexString returns a lexer that scans on demand, so that only a chunk of
+// the tokens is held at a time (see Parser.ParseFile).
 func (d bloomLexer) LexString(filename string, src string) (lexer.Lexer, error) {
 	return &scanner{d: d, src: src, file: filename, line: 1, col: 1}, nil
 }
@@ -285,27 +285,42 @@ func scanString(s string) (int, bool) {
 	return 0, false
 }
 
-var puncts3 = []string{"<+-"}
-var puncts2 = []string{"<+", "<-", "<~", "<=", ">=", "==", "!=", "&&", "||"}
-
-const puncts1 = "-+*/%<>=!(),;:.@{}"
-
+// scanPunct returns the operator or punctuation at the start of s: one of
+// <+- <+ <- <~ <= >= == != && || or one of -+*/%<>=!(),;:.@{}, the
+// longest that matches; "" if none does.
 func scanPunct(s string) string {
-	for _, p := range puncts3 {
-		if strings.HasPrefix(s, p) {
-			return p
-		}
+	var next byte
+	if len(s) > 1 {
+		next = s[1]
 	}
-	for _, p := range puncts2 {
-		if strings.HasPrefix(s, p) {
-			return p
+	switch s[0] {
+	case '<':
+		switch next {
+		case '+':
+			if len(s) > 2 && s[2] == '-' {
+				return s[:3]
+			}
+			return s[:2]
+		case '-', '~', '=':
+			return s[:2]
 		}
+	case '>', '=', '!':
+		if next == '=' {
+			return s[:2]
+		}
+	case '&', '|':
+		if next == s[0] {
+			return s[:2]
+		}
+		return ""
 	}
 	if strings.IndexByte(puncts1, s[0]) >= 0 {
 		return s[:1]
 	}
 	return ""
 }
+
+const puncts1 = "-+*/%<>=!(),;:.@{}"
 
 func toPos(p lexer.Position) Pos {
 	return Pos{File: p.Filename, Offset: p.Offset, Line: p.Line, Col: p.Column}

@@ -102,6 +102,7 @@ func (ps *Parser) ParseFile(filename string, src []byte) (*File, error) {
 // after the statement's `;`.
 func (c *converter) statement(ps *Parser, filename string, pl *lexer.PeekingLexer) {
 	start := pl.MakeCheckpoint()
+	c.at = pl.Peek().Pos
 	one, err := ps.p.ParseFromLexer(pl, ps.opts...)
 	if err != nil {
 		c.errs = append(c.errs, syntaxError(filename, err))
@@ -135,8 +136,9 @@ func (c *chunker) next() {
 	for {
 		t, err := c.sc.Next()
 		if err != nil {
-			// The chunk ends before the statement the error is in.
-			c.toks = append(c.toks[:len(c.toks)-since], lexer.Token{Type: tokEOF, Pos: t.Pos})
+			// The chunk ends before the statement the error is in
+			// (which is not parsed, so its EOF is never reached).
+			c.toks = append(c.toks[:len(c.toks)-since], lexer.Token{Type: tokEOF})
 			c.err, c.eof = err, true
 			return
 		}
@@ -238,7 +240,8 @@ var (
 
 type converter struct {
 	file *File
-	semi Pos // just after the current statement's `;`
+	at   lexer.Position // the current statement's first token
+	semi Pos            // just after the current statement's `;`
 	errs ErrorList
 }
 
@@ -250,7 +253,7 @@ func (c *converter) convert(s *gStmt) {
 	f := c.file
 	switch {
 	case s.Module != nil:
-		m := &ModuleDecl{At: toPos(s.Pos), Name: s.Module.Name.Name}
+		m := &ModuleDecl{At: toPos(c.at), Name: s.Module.Name.Name}
 		f.Module = m
 		f.Stmts = append(f.Stmts, m)
 	case s.Import != nil:
@@ -258,7 +261,7 @@ func (c *converter) convert(s *gStmt) {
 		if err != nil {
 			c.errorf(s.Import.Path.Pos, "bad import path %s", s.Import.Path.Val)
 		}
-		im := &Import{At: toPos(s.Pos), Path: path, PathPos: toPos(s.Import.Path.Pos), Alias: s.Import.Alias.Name, AliasPos: toPos(s.Import.Alias.Pos)}
+		im := &Import{At: toPos(c.at), Path: path, PathPos: toPos(s.Import.Path.Pos), Alias: s.Import.Alias.Name, AliasPos: toPos(s.Import.Alias.Pos)}
 		f.Imports = append(f.Imports, im)
 		f.Stmts = append(f.Stmts, im)
 	case s.Decl != nil:

@@ -10,12 +10,12 @@ import (
 )
 
 // gRule is the grammar's rule statement. Participle drives the statement
-// level (module, import, declarations, types) from struct tags, but rules
-// are parsed by hand through participle's Parseable hook: they are most of
-// any program, reflection-driven parsing of eight precedence levels per term
-// ran at a fraction of a megabyte a second, and an atom, a condition and an
-// assignment share a prefix that a hand parser tells apart without
-// backtracking.
+// level and parses module and import statements from struct tags, but rules
+// (like declarations, see gDecl) are parsed by hand through participle's
+// Parseable hook: they are most of any program, reflection-driven parsing
+// of eight precedence levels per term ran at a fraction of a megabyte a
+// second, and an atom, a condition and an assignment share a prefix that a
+// hand parser tells apart without backtracking.
 type gRule struct {
 	rule *Rule
 	errs ErrorList // non-fatal errors (e.g. a literal out of range)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/bloomlang/bloom/compiler"
+	"github.com/bloomlang/bloom/lang"
 	"github.com/bloomlang/bloom/stdlib"
 )
 
@@ -272,6 +273,9 @@ func (ev *evaluator) heads(rp *compiler.RulePlan, steps []*compiler.Step) ([]Tup
 					if err != nil {
 						return nil, wrap(err)
 					}
+					if lc, ok := localCounter(head.Types[col], cv, ev.ctx.Self); ok {
+						cv = lc
+					}
 					nr := append(Tuple(nil), row...)
 					nr[col] = cv
 					next = append(next, nr)
@@ -282,4 +286,20 @@ func (ev *evaluator) heads(rp *compiler.RulePlan, steps []*compiler.Step) ([]Tup
 		out = append(out, rows...)
 	}
 	return out, nil
+}
+
+// localCounter makes an lcounter built from an int without a node address
+// (stdlib.Coerce, used for facts and aggregate results, has no node to name
+// and records the count under the address "") this node's count, as an int
+// written into an lcounter column by a rule head is. Otherwise
+// `c(p, count(x))` and `c(p, 1)` would merge as two nodes' counts and sum.
+func localCounter(t *lang.Type, v stdlib.Value, self stdlib.Addr) (stdlib.Value, bool) {
+	c, ok := v.(*stdlib.Counter)
+	if !ok || t.Kind != lang.LCounter || c.Len() != 1 {
+		return nil, false
+	}
+	if addr, n := c.Entry(0); addr == "" {
+		return stdlib.CounterOf(self, n), true
+	}
+	return nil, false
 }

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -95,6 +96,10 @@ type pendingOp struct {
 	op   lang.Op
 	coll int
 	t    Tuple
+	// pos is the rule that queued the change, so that a key violation
+	// when it is applied points at that rule rather than at the
+	// collection's declaration.
+	pos lang.Pos
 }
 
 // Node is one Bloom node: the state of every collection and the tick loop.
@@ -336,7 +341,7 @@ func (n *Node) runTick(ev *evaluator, now time.Time, pending []pendingOp, inbox,
 	}
 	for _, p := range pending {
 		if p.op == lang.OpNext || p.op == lang.OpUpsert {
-			if err := n.insert(p.coll, p.t, lang.Pos{}); err != nil {
+			if err := n.insert(p.coll, p.t, p.pos); err != nil {
 				return nil, nil, err
 			}
 		}
@@ -365,7 +370,15 @@ func (n *Node) runTick(ev *evaluator, now time.Time, pending []pendingOp, inbox,
 	}
 	if !n.factsDone {
 		for _, f := range n.plan.Facts {
-			if err := n.insert(f.Coll, f.Tuple, f.Pos); err != nil {
+			t := f.Tuple
+			for i, typ := range n.plan.Colls[f.Coll].Types {
+				// An int given for an lcounter is this node's count.
+				if v, ok := localCounter(typ, t[i], n.opts.Self); ok {
+					t = append(Tuple(nil), t...)
+					t[i] = v
+				}
+			}
+			if err := n.insert(f.Coll, t, f.Pos); err != nil {
 				return nil, nil, err
 			}
 		}
@@ -394,7 +407,7 @@ func (n *Node) runTick(ev *evaluator, now time.Time, pending []pendingOp, inbox,
 				outbox = append(outbox, Message{To: addr, Coll: head.Name, Tuple: t})
 				continue
 			}
-			newPending = append(newPending, pendingOp{op: rp.Op, coll: rp.Head, t: t})
+			newPending = append(newPending, pendingOp{op: rp.Op, coll: rp.Head, t: t, pos: rp.Pos})
 		}
 	}
 	return newPending, outbox, nil
@@ -505,34 +518,80 @@ func (n *Node) evalComponent(ev *evaluator, comp *compiler.Component) error {
 }
 
 // effective drops pending changes that would change nothing, so that a
-// program whose rules keep re-asserting the same state is quiescent.
+// program whose rules keep re-asserting the same state is quiescent. The
+// changes are grouped by collection and key, and a group is dropped when
+// applying it, new = (old − deleted) ∪ inserted, leaves the stored tuple
+// as it is.
 func (n *Node) effective(ops []pendingOp) []pendingOp {
-	touched := map[string]int{}
-	keyOf := func(p pendingOp) string {
-		return fmt.Sprint(p.coll) + "/" + string(n.rels[p.coll].key(p.t))
+	type group struct {
+		coll int
+		key  string
+		ops  []int
 	}
-	for _, p := range ops {
-		if p.op != lang.OpNext {
-			touched[keyOf(p)]++
+	groups := map[string]*group{}
+	var order []*group
+	for i, p := range ops {
+		r := n.rels[p.coll]
+		if r.coll.Transient {
+			continue
+		}
+		k := string(r.key(p.t))
+		gk := strconv.Itoa(p.coll) + "/" + k
+		g := groups[gk]
+		if g == nil {
+			g = &group{coll: p.coll, key: k}
+			groups[gk] = g
+			order = append(order, g)
+		}
+		g.ops = append(g.ops, i)
+	}
+	drop := make([]bool, len(ops))
+	for i, p := range ops {
+		if n.rels[p.coll].coll.Transient && p.op == lang.OpDelete {
+			drop[i] = true // transients are emptied anyway
+		}
+	}
+	for _, g := range order {
+		r := n.rels[g.coll]
+		old := r.get(ops[g.ops[0]].t)
+		cur := old
+		for _, i := range g.ops {
+			switch p := ops[i]; p.op {
+			case lang.OpDelete:
+				if cur != nil && r.equal(cur, p.t) {
+					cur = nil
+				}
+			case lang.OpUpsert:
+				cur = nil
+			}
+		}
+		conflict := false
+		for _, i := range g.ops {
+			p := ops[i]
+			if p.op != lang.OpNext && p.op != lang.OpUpsert {
+				continue
+			}
+			switch {
+			case cur == nil:
+				cur = p.t
+			case r.coll.Merge:
+				if m, changed := r.merge(cur, p.t); changed {
+					cur = m
+				}
+			case !r.equal(cur, p.t):
+				conflict = true // reported when the tick applies it
+			}
+		}
+		same := !conflict && ((old == nil && cur == nil) || (old != nil && cur != nil && r.equal(old, cur)))
+		if same {
+			for _, i := range g.ops {
+				drop[i] = true
+			}
 		}
 	}
 	out := ops[:0]
-	for _, p := range ops {
-		r := n.rels[p.coll]
-		keep := true
-		switch {
-		case r.coll.Transient:
-			keep = p.op == lang.OpNext || p.op == lang.OpUpsert
-		case p.op == lang.OpNext:
-			keep = !r.contains(p.t) || touched[keyOf(p)] > 0
-		case p.op == lang.OpDelete:
-			old := r.get(p.t)
-			keep = old != nil && r.equal(old, p.t)
-		case p.op == lang.OpUpsert:
-			old := r.get(p.t)
-			keep = old == nil || !r.equal(old, p.t) || touched[keyOf(p)] > 1
-		}
-		if keep {
+	for i, p := range ops {
+		if !drop[i] {
 			out = append(out, p)
 		}
 	}

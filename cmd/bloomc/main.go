@@ -47,13 +47,28 @@ func commands() []command {
 		{"check", "check programs for errors", cmdCheck},
 		{"run", "run a program on one node", cmdRun},
 		{"fmt", "print programs in canonical style", cmdFmt},
+		{"lint", "find points of order and races (CALM analysis)", cmdLint},
 		{"graph", "print the stratified dataflow graph", cmdGraph},
+		{"repl", "explore a program interactively, tick by tick", cmdRepl},
+		{"send", "insert tuples into a running node's inputs", cmdSend},
+		{"watch", "stream a running node's output collection", cmdWatch},
+		{"cert", "create the cluster CA and node/client certificates", cmdCert},
+		{"build", "build a standalone executable embedding a program", cmdBuild},
 		{"version", "print the version", cmdVersion},
 	}
 }
 
 func main() {
-	os.Exit(run(os.Args[1:], &cliEnv{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr}))
+	env := &cliEnv{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr}
+	// An executable made by 'bloomc build' carries its program (build.go).
+	if err := detectEmbedded(); err != nil {
+		fmt.Fprintf(env.stderr, "bloomc: %v\n", err)
+		os.Exit(exitErrors)
+	}
+	if embedded != nil {
+		os.Exit(runEmbedded(os.Args[1:], env))
+	}
+	os.Exit(run(os.Args[1:], env))
 }
 
 func run(args []string, env *cliEnv) int {

@@ -6,12 +6,13 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/bloomlang/bloom/compiler"
 	"github.com/bloomlang/bloom/runtime"
 	"github.com/bloomlang/bloom/stdlib"
 )
 
 func cmdRun(env *cliEnv, args []string) int {
-	fs := newFlags(env, "run", "FILE [--facts F]... [--print REL]... [--count REL]... [--ticks N]",
+	fs := newFlags(env, "run", "FILE [--facts F]... [--print REL]... [--count REL]... [--ticks N]\n       bloomc run FILE --listen HOST:PORT [--ca F --cert F --key F | --insecure-dev] [--metrics ADDR] [--facts F]... [--print REL]...",
 		`Runs a program on one node until it is quiescent (no pending changes, no
 messages to itself, no input), or for N ticks with --ticks. Then, for each
 --print REL, prints the collection's contents at the end of the last tick,
@@ -21,13 +22,25 @@ sorted, one tuple a line in fact syntax; --count REL prints "REL: N".
 in declaration order); facts are inserted at the start of tick 1.
 
 Without a network, self() is 127.0.0.1:0, messages a node sends to itself
-arrive in the next tick and others are dropped. Time is virtual: with
---ticks, an otherwise idle node jumps to the next periodic firing.`)
+arrive in the next tick and others are dropped. Time is virtual: tick 1 runs
+at the start time, before any periodic has fired; a tick with work pending
+runs 1µs after the previous one; with --ticks, an otherwise idle node jumps
+to the next periodic firing (so with nothing else to do, a periodic fires
+once in each of ticks 2..N). Without --ticks, timers alone do not keep the
+run going.
+
+With --listen the node is long-lived and networked (docs/deploy.md): it
+ticks when it has work, sends and receives channel tuples over QUIC with
+mutual TLS, and accepts 'bloomc send' and 'bloomc watch' clients. self() is
+the listen address (or --advertise). On SIGINT or SIGTERM it finishes the
+current tick, flushes, prints --print/--count as above and exits 0.`)
 	var facts, prints, counts multiFlag
 	fs.Var(&facts, "facts", "facts `FILE`.bloom or REL=path.csv (repeatable)")
 	fs.Var(&prints, "print", "print collection `REL` at the end (repeatable)")
 	fs.Var(&counts, "count", "print the number of tuples of `REL` (repeatable)")
 	ticks := fs.Int64("ticks", 0, "run at most `N` ticks (0: until quiescent)")
+	var serve serveFlags
+	serve.register(fs)
 	files, code, ok := parseArgs(fs, args)
 	if !ok {
 		return code
@@ -38,7 +51,13 @@ arrive in the next tick and others are dropped. Time is virtual: with
 	if *ticks < 0 {
 		return usageError(env, fs, "--ticks must be positive")
 	}
-	plan, ok := loadPlan(env, files[0])
+	if serve.listen == "" && (serve.metrics != "" || serve.advertise != "") {
+		return usageError(env, fs, "--metrics and --advertise need --listen")
+	}
+	if serve.listen != "" && *ticks != 0 {
+		return usageError(env, fs, "--ticks is for batch runs, not with --listen")
+	}
+	plan, ok := loadProgramPlan(env, files[0])
 	if !ok {
 		return exitErrors
 	}
@@ -55,6 +74,9 @@ arrive in the next tick and others are dropped. Time is virtual: with
 		}
 		plan.Facts = append(plan.Facts, fs...)
 	}
+	if serve.listen != "" {
+		return serveNode(env, fs, plan, &serve, prints, counts)
+	}
 	node := runtime.New(plan, runtime.Options{Clock: runtime.NewVirtualClock(time.Now())})
 	if err := node.RunBatch(*ticks); err != nil {
 		printErrors(env, err)
@@ -63,6 +85,13 @@ arrive in the next tick and others are dropped. Time is virtual: with
 	if d := node.Stats().Dropped; d > 0 {
 		fmt.Fprintf(env.stderr, "bloomc run: warning: %d message(s) to other nodes dropped (no network without --listen)\n", d)
 	}
+	printResults(env, node, plan, prints, counts)
+	return exitOK
+}
+
+// printResults prints --print and --count in the canonical format; the
+// batch and the --listen paths share it.
+func printResults(env *cliEnv, node *runtime.Node, plan *compiler.Plan, prints, counts []string) {
 	w := bufio.NewWriter(env.stdout)
 	defer w.Flush()
 	for _, rel := range prints {
@@ -79,7 +108,6 @@ arrive in the next tick and others are dropped. Time is virtual: with
 		n, _ := node.Count(rel)
 		fmt.Fprintf(w, "%s: %s\n", rel, strconv.Itoa(n))
 	}
-	return exitOK
 }
 
 func collNames[V any](m map[string]V) string {

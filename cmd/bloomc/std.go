@@ -1,6 +1,10 @@
 package main
 
-import "io/fs"
+import (
+	"io/fs"
+
+	"github.com/bloomlang/bloom/stdlib"
+)
 
 // stdModules is the standard library's Bloom modules (import "std/...").
-func stdModules() fs.FS { return nil }
+func stdModules() fs.FS { return stdlib.Modules }
