@@ -14,6 +14,7 @@ type evaluator struct {
 	ctx    *stdlib.CallContext
 	deltas [][]Tuple // per collection: the previous semi-naive round's new tuples
 	buf    []byte
+	chunk  []stdlib.Value
 	// Firings counts rule bindings that reached the head: the work the
 	// engine did, which tests use to check semi-naive evaluation.
 	firings int64
@@ -125,36 +126,31 @@ func (ev *evaluator) scan(rel *relation, st *compiler.Step, env []stdlib.Value, 
 		}
 		return
 	}
-	if len(st.Lookup) == len(rel.coll.Key) && sameCols(st.Lookup, rel.coll.Key) {
-		// A lookup on the whole key is a point lookup.
-		buf := ev.buf[:0]
-		for j, c := range st.Lookup {
-			op := st.LookupOp[j]
-			v := op.Const
-			if op.Slot >= 0 {
-				v = env[op.Slot]
-			}
-			buf = stdlib.AppendKey(buf, rel.coll.Types[c], v)
-		}
-		ev.buf = buf
-		if k, ok := rel.pos[string(buf)]; ok {
-			f(rel.tuples[k])
-		}
-		return
-	}
-	ix := rel.index(st.Lookup)
-	buf := ev.buf[:0]
+	// Hash the probe values as the relation hashes its columns.
+	var h uint64
 	for j, c := range st.Lookup {
 		op := st.LookupOp[j]
 		v := op.Const
 		if op.Slot >= 0 {
 			v = env[op.Slot]
 		}
-		buf = stdlib.AppendKey(buf, rel.coll.Types[c], v)
+		h = combine(h, hashValue(rel.coll.Types[c], v, &ev.buf))
 	}
-	ev.buf = buf
-	for _, k := range ix.buckets[string(buf)] {
-		if !f(rel.tuples[k]) {
+	probe := func(p int32) bool { return ev.matches(rel, st, env, rel.tuples[p]) }
+	if sameCols(st.Lookup, rel.coll.Key) {
+		// A lookup on the whole key is a point lookup.
+		if slot, ok := rel.pos.find(uint32(h), probe); ok {
+			f(rel.tuples[rel.pos.slots[slot].pos-1])
+		}
+		return
+	}
+	ix := rel.index(st.Lookup)
+	slot, ok := ix.heads.find(uint32(h), probe)
+	if !ok {
+		return
+	}
+	for p := ix.heads.slots[slot].pos - 1; p >= 0; p = ix.next[p] {
+		if !f(rel.tuples[p]) {
 			return
 		}
 	}
@@ -170,6 +166,18 @@ func sameCols(a, b []int) bool {
 		}
 	}
 	return true
+}
+
+// newTuple carves a tuple out of a chunk of values: one allocation per
+// thousand-odd values instead of one per tuple, which is most of what the
+// garbage collector has to track in a large fixpoint.
+func (ev *evaluator) newTuple(n int) Tuple {
+	if len(ev.chunk) < n {
+		ev.chunk = make([]stdlib.Value, max(n, 4096))
+	}
+	t := ev.chunk[:n:n]
+	ev.chunk = ev.chunk[n:]
+	return t
 }
 
 // heads evaluates a rule over steps and returns the head tuples it
@@ -189,7 +197,7 @@ func (ev *evaluator) heads(rp *compiler.RulePlan, steps []*compiler.Step) ([]Tup
 	if rp.Agg == nil {
 		err := ev.run(steps, 0, env, func(env []stdlib.Value) error {
 			ev.firings++
-			t := make(Tuple, len(rp.HeadCols))
+			t := ev.newTuple(len(rp.HeadCols))
 			for i, e := range rp.HeadCols {
 				v, err := e.Eval(env, ev.ctx)
 				if err != nil {

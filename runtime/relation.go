@@ -17,9 +17,10 @@ type Tuple []stdlib.Value
 type relation struct {
 	coll    *compiler.Coll
 	tuples  []Tuple
-	pos     map[string]int32
+	pos     table // key columns -> position in tuples
 	indexes map[uint64]*index
 	keyBuf  []byte
+	hashBuf []byte
 	// version counts changes; an index built at an older version of a
 	// relation that lost tuples is rebuilt.
 	undo *undoLog
@@ -29,15 +30,47 @@ type relation struct {
 	markEpoch int64
 }
 
+// index is a hash index on some columns: a table from the columns' hash
+// to the newest tuple with those values, and a chain through next[] to the
+// older ones (all tuples of a chain have equal values in the columns).
 type index struct {
-	cols    []int
-	buckets map[string][]int32
+	cols  []int
+	heads table
+	next  []int32
 	// built covers tuples[:built]; later appends are added on lookup.
 	built int
 }
 
 func newRelation(c *compiler.Coll, undo *undoLog) *relation {
-	return &relation{coll: c, pos: map[string]int32{}, indexes: map[uint64]*index{}, undo: undo}
+	return &relation{coll: c, indexes: map[uint64]*index{}, undo: undo}
+}
+
+// keyHash hashes t's key columns.
+func (r *relation) keyHash(t Tuple) uint32 {
+	var h uint64
+	for _, c := range r.coll.Key {
+		h = combine(h, hashValue(r.coll.Types[c], t[c], &r.hashBuf))
+	}
+	return uint32(h)
+}
+
+func (r *relation) sameKey(a, b Tuple) bool {
+	for _, c := range r.coll.Key {
+		if !stdlib.Equal(r.coll.Types[c], a[c], b[c]) {
+			return false
+		}
+	}
+	return true
+}
+
+// lookup finds the slot of the tuple with t's key.
+func (r *relation) lookup(t Tuple) (h uint32, slot int, pos int32, found bool) {
+	h = r.keyHash(t)
+	slot, found = r.pos.find(h, func(p int32) bool { return r.sameKey(r.tuples[p], t) })
+	if found {
+		pos = r.pos.slots[slot].pos - 1
+	}
+	return h, slot, pos, found
 }
 
 func (r *relation) len() int { return len(r.tuples) }
@@ -63,8 +96,8 @@ type KeyViolation struct {
 // changed (t itself, or the merge of t into the stored tuple), or nil when
 // the relation already held it. A key violation is returned as an error.
 func (r *relation) insert(t Tuple) (Tuple, *KeyViolation) {
-	k := r.key(t)
-	if i, ok := r.pos[string(k)]; ok {
+	h, slot, i, ok := r.lookup(t)
+	if ok {
 		old := r.tuples[i]
 		if r.coll.Merge {
 			merged, changed := r.merge(old, t)
@@ -79,7 +112,7 @@ func (r *relation) insert(t Tuple) (Tuple, *KeyViolation) {
 		}
 		return nil, &KeyViolation{Coll: r.coll.Name, Old: old, New: t}
 	}
-	r.add(string(k), t)
+	r.add(slot, h, t)
 	return t, nil
 }
 
@@ -109,12 +142,13 @@ func (r *relation) merge(old, t Tuple) (Tuple, bool) {
 	return out, out != nil
 }
 
-func (r *relation) add(k string, t Tuple) {
+// add appends t, whose key is not stored, at the empty slot found for it.
+func (r *relation) add(slot int, h uint32, t Tuple) {
 	if u := r.undo; u != nil && u.on && r.markEpoch != u.epoch {
 		r.markEpoch = u.epoch
 		u.log(undoEntry{rel: r, kind: undoAppends, at: int32(len(r.tuples))})
 	}
-	r.pos[k] = int32(len(r.tuples))
+	r.pos.put(slot, h, int32(len(r.tuples)))
 	r.tuples = append(r.tuples, t)
 }
 
@@ -138,46 +172,46 @@ func (r *relation) replace(i int32, t Tuple) {
 // remove deletes the tuple stored under t's key if it equals t (a delete
 // of a tuple that is not there is a no-op), reporting whether it did.
 func (r *relation) remove(t Tuple) bool {
-	k := r.key(t)
-	i, ok := r.pos[string(k)]
+	_, slot, i, ok := r.lookup(t)
 	if !ok || !r.equal(r.tuples[i], t) {
 		return false
 	}
-	r.removeAt(string(k), i)
+	r.removeAt(slot, i)
 	return true
 }
 
 // removeKey deletes whatever tuple is stored under t's key.
 func (r *relation) removeKey(t Tuple) bool {
-	k := r.key(t)
-	i, ok := r.pos[string(k)]
+	_, slot, i, ok := r.lookup(t)
 	if !ok {
 		return false
 	}
-	r.removeAt(string(k), i)
+	r.removeAt(slot, i)
 	return true
 }
 
-func (r *relation) removeAt(k string, i int32) {
+// removeAt deletes the tuple at position i (held in slot), moving the
+// last tuple into its place.
+func (r *relation) removeAt(slot int, i int32) {
 	old := r.tuples[i]
+	r.pos.remove(slot)
 	last := int32(len(r.tuples) - 1)
 	if i != last {
 		moved := r.tuples[last]
+		r.pos.slots[r.pos.slotOf(r.keyHash(moved), last)].pos = i + 1
 		r.tuples[i] = moved
-		r.pos[string(r.key(moved))] = i
 	}
 	r.tuples[last] = nil
 	r.tuples = r.tuples[:last]
-	delete(r.pos, k)
 	clear(r.indexes)
 	if r.undo != nil {
-		r.undo.log(undoEntry{rel: r, kind: undoRemove, key: k, old: old})
+		r.undo.log(undoEntry{rel: r, kind: undoRemove, old: old})
 	}
 }
 
-// lookupKey returns the tuple stored under the key of t, if any.
+// get returns the tuple stored under the key of t, if any.
 func (r *relation) get(t Tuple) Tuple {
-	if i, ok := r.pos[string(r.key(t))]; ok {
+	if _, _, i, ok := r.lookup(t); ok {
 		return r.tuples[i]
 	}
 	return nil
@@ -201,14 +235,14 @@ func (r *relation) clear() {
 	if len(r.tuples) == 0 {
 		return
 	}
-	if r.undo != nil {
-		r.undo.log(undoEntry{rel: r, kind: undoClear, tuples: r.tuples, posMap: r.pos})
+	if r.undo != nil && r.undo.on {
+		r.undo.log(undoEntry{rel: r, kind: undoClear, tuples: r.tuples, posTab: r.pos})
 		r.tuples = nil
-		r.pos = map[string]int32{}
+		r.pos = table{}
 	} else {
 		clear(r.tuples)
 		r.tuples = r.tuples[:0]
-		clear(r.pos)
+		r.pos.reset()
 	}
 	clear(r.indexes)
 }
@@ -221,25 +255,40 @@ func (r *relation) index(cols []int) *index {
 	}
 	ix := r.indexes[h]
 	if ix == nil || !slices.Equal(ix.cols, cols) {
-		ix = &index{cols: cols, buckets: map[string][]int32{}}
+		ix = &index{cols: cols}
 		r.indexes[h] = ix
 	}
-	if ix.built < len(r.tuples) {
-		var buf []byte
-		for i := ix.built; i < len(r.tuples); i++ {
-			buf = r.appendCols(buf[:0], r.tuples[i], cols)
-			ix.buckets[string(buf)] = append(ix.buckets[string(buf)], int32(i))
+	for i := ix.built; i < len(r.tuples); i++ {
+		t := r.tuples[i]
+		hh := r.colsHash(t, cols)
+		slot, found := ix.heads.find(hh, func(p int32) bool { return r.sameCols(r.tuples[p], t, cols) })
+		if found {
+			ix.next = append(ix.next, ix.heads.slots[slot].pos-1)
+			ix.heads.slots[slot].pos = int32(i) + 1
+		} else {
+			ix.next = append(ix.next, -1)
+			ix.heads.put(slot, hh, int32(i))
 		}
-		ix.built = len(r.tuples)
 	}
+	ix.built = len(r.tuples)
 	return ix
 }
 
-func (r *relation) appendCols(buf []byte, t Tuple, cols []int) []byte {
+func (r *relation) colsHash(t Tuple, cols []int) uint32 {
+	var h uint64
 	for _, c := range cols {
-		buf = stdlib.AppendKey(buf, r.coll.Types[c], t[c])
+		h = combine(h, hashValue(r.coll.Types[c], t[c], &r.hashBuf))
 	}
-	return buf
+	return uint32(h)
+}
+
+func (r *relation) sameCols(a, b Tuple, cols []int) bool {
+	for _, c := range cols {
+		if !stdlib.Equal(r.coll.Types[c], a[c], b[c]) {
+			return false
+		}
+	}
+	return true
 }
 
 // sorted returns the tuples in the canonical order used for printing.
@@ -279,11 +328,10 @@ const (
 type undoEntry struct {
 	rel    *relation
 	kind   undoKind
-	key    string
 	at     int32
 	old    Tuple
 	tuples []Tuple
-	posMap map[string]int32
+	posTab table
 }
 
 func (u *undoLog) log(e undoEntry) {
@@ -302,17 +350,18 @@ func (u *undoLog) rollback() {
 		switch e.kind {
 		case undoAppends:
 			for j := len(r.tuples) - 1; j >= int(e.at); j-- {
-				delete(r.pos, string(r.key(r.tuples[j])))
+				r.pos.remove(r.pos.slotOf(r.keyHash(r.tuples[j]), int32(j)))
 				r.tuples[j] = nil
 			}
 			r.tuples = r.tuples[:e.at]
 		case undoReplace:
 			r.tuples[e.at] = e.old
 		case undoRemove:
-			r.pos[e.key] = int32(len(r.tuples))
+			h, slot, _, _ := r.lookup(e.old)
+			r.pos.put(slot, h, int32(len(r.tuples)))
 			r.tuples = append(r.tuples, e.old)
 		case undoClear:
-			r.tuples, r.pos = e.tuples, e.posMap
+			r.tuples, r.pos = e.tuples, e.posTab
 		}
 		clear(r.indexes)
 	}
