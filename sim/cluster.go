@@ -124,7 +124,6 @@ type Node struct {
 	// Options.KeepGoing).
 	Errors []error
 
-	c         *Cluster
 	plan      *compiler.Plan
 	published map[string][]string
 }
@@ -200,7 +199,7 @@ func (c *Cluster) AddNode(cfg NodeConfig) (*Node, error) {
 		cp.Facts = append(slices.Clip(plan.Facts), facts...)
 		plan = &cp
 	}
-	n := &Node{Addr: cfg.Addr, Skew: cfg.Skew, c: c, plan: plan, published: map[string][]string{}}
+	n := &Node{Addr: cfg.Addr, Skew: cfg.Skew, plan: plan, published: map[string][]string{}}
 	n.Clock = runtime.NewVirtualClock(c.now.Add(cfg.Skew))
 	n.Runtime = runtime.New(plan, runtime.Options{
 		Self:  cfg.Addr,
