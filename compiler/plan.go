@@ -48,6 +48,11 @@ type Component struct {
 	Recursive bool
 	Stratum   int
 	Rules     []*RulePlan
+	// Incremental is true when every head is persistent (a table or a
+	// lattice) and no rule negates or aggregates: the tuples derived in
+	// earlier ticks are still there and still hold, so a tick only needs
+	// the consequences of the tuples its body collections gained.
+	Incremental bool
 }
 
 // Fact is a constant tuple inserted at the start of tick 1.
@@ -78,6 +83,15 @@ type RulePlan struct {
 	// Recursive is true when the rule's head is in a recursive component
 	// and its body reads that component.
 	Recursive bool
+	// AtomDeltas has, for a `<=` rule, one variant per positive body
+	// atom, reading only the tuples that atom's collection gained in the
+	// current tick: the incremental evaluation of persistent derived state
+	// (see Component.Incremental). AtomDeltaColl names each one's
+	// collection.
+	AtomDeltas    [][]*Step
+	AtomDeltaColl []int
+	// NonMonotone is true when the rule negates or aggregates.
+	NonMonotone bool
 }
 
 // AggSpec describes an aggregating head: the group-by columns are the
@@ -217,6 +231,27 @@ func Compile(prog *lang.Program) (*Plan, error) {
 		errs.Sort()
 		return nil, errs
 	}
+	// A collection that can lose tuples (the head of a <- or <+- rule)
+	// breaks "what earlier ticks derived is still there".
+	shrinks := map[int]bool{}
+	for _, rp := range p.Temporal {
+		if rp.Op == lang.OpDelete || rp.Op == lang.OpUpsert {
+			shrinks[rp.Head] = true
+		}
+	}
+	for _, comp := range p.Components {
+		comp.Incremental = len(comp.Rules) > 0
+		for _, c := range comp.Colls {
+			if p.Colls[c].Transient || shrinks[c] {
+				comp.Incremental = false
+			}
+		}
+		for _, rp := range comp.Rules {
+			if rp.NonMonotone || len(rp.AtomDeltas) == 0 {
+				comp.Incremental = false
+			}
+		}
+	}
 	return p, nil
 }
 
@@ -295,6 +330,14 @@ func (p *Plan) compileRule(r *lang.RuleInfo, compOf []int) (*RulePlan, error) {
 		}
 	}
 	rp.Recursive = len(recAtoms) > 0
+	for _, b := range r.Body {
+		if b.Atom != nil && b.Atom.Atom.Negated {
+			rp.NonMonotone = true
+		}
+	}
+	if len(r.Head.AggCols) > 0 {
+		rp.NonMonotone = true
+	}
 	body, tmp, err := p.pipeline(r, slots, nslots, -1)
 	if err != nil {
 		return nil, err
@@ -308,6 +351,20 @@ func (p *Plan) compileRule(r *lang.RuleInfo, compOf []int) (*RulePlan, error) {
 				return nil, err
 			}
 			rp.Deltas = append(rp.Deltas, steps)
+			maxSlots = max(maxSlots, n)
+		}
+	}
+	if r.Rule.Op == lang.OpSame && !rp.NonMonotone {
+		for i, b := range r.Body {
+			if b.Atom == nil || b.Atom.Atom.Negated {
+				continue
+			}
+			steps, n, err := p.pipeline(r, slots, nslots, i)
+			if err != nil {
+				return nil, err
+			}
+			rp.AtomDeltas = append(rp.AtomDeltas, steps)
+			rp.AtomDeltaColl = append(rp.AtomDeltaColl, p.collID(b.Atom.Collection))
 			maxSlots = max(maxSlots, n)
 		}
 	}

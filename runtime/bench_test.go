@@ -76,3 +76,56 @@ func benchTC(b *testing.B, edges [][2]int64) {
 func BenchmarkTCChain1000(b *testing.B)  { benchTC(b, chain(1000)) }
 func BenchmarkTCChain2000(b *testing.B)  { benchTC(b, chain(2000)) }
 func BenchmarkTCRandom2000(b *testing.B) { benchTC(b, randomGraph(2000, 4000, 7)) }
+
+const incrSrc = `
+input add(x: int, y: int);
+input nop(x: int);
+table edge(x: int, y: int);
+table path(x: int, y: int);
+edge(x, y) <= add(x, y);
+path(x, y) <= edge(x, y);
+path(x, z) <= path(x, y), edge(y, z);
+`
+
+// incrementalNode builds the closure of a chain of n nodes (n(n-1)/2
+// paths) and returns the node ready for more ticks.
+func incrementalNode(b *testing.B, n int) *Node {
+	plan := mustPlan(b, incrSrc)
+	edgeFacts(plan, chain(n))
+	node := New(plan, Options{Clock: NewVirtualClock(time.Unix(0, 0))})
+	if err := node.RunBatch(0); err != nil {
+		b.Fatal(err)
+	}
+	return node
+}
+
+// BenchmarkIncrementalEdge: on a closure of ~1M tuples, each tick adds an
+// edge from a new node into the chain, deriving one path per chain node.
+func BenchmarkIncrementalEdge(b *testing.B) {
+	const n = 1415 // 1,000,405 paths
+	node := incrementalNode(b, n)
+	before, _ := node.Count("path")
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		node.Enqueue("add", Tuple{int64(-1 - i), int64(0)})
+		if err := node.Tick(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	after, _ := node.Count("path")
+	b.ReportMetric(float64(after-before)/float64(b.N), "derived/tick")
+}
+
+// BenchmarkIncrementalNothing: a tick whose input derives nothing, on the
+// same ~1M-tuple state.
+func BenchmarkIncrementalNothing(b *testing.B) {
+	node := incrementalNode(b, 1415)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		node.Enqueue("nop", Tuple{int64(i)})
+		if err := node.Tick(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -120,6 +120,11 @@ type Node struct {
 
 	timers    []*timer
 	factsDone bool
+	// incremental is set once a tick has succeeded: from then on the
+	// derived tables hold everything earlier ticks derived, and
+	// incremental components join only the tuples gained in a tick.
+	incremental bool
+	dur       *durableState // durable.go: the Store (--data), nil without one
 	observers []func(tick int64, coll string, tuples []Tuple)
 	stats     Stats
 	log       *slog.Logger
@@ -257,6 +262,9 @@ func (e *KeyViolationError) Error() string {
 // they were before it, nothing is published or sent, and the tick's inputs,
 // messages and pending changes are discarded.
 func (n *Node) Tick() error {
+	if err := n.Halted(); err != nil {
+		return err // a durable commit failed (durable.go): the node is stopped
+	}
 	n.tick++
 	now := n.opts.Clock.Now()
 	ev := &evaluator{n: n, ctx: &stdlib.CallContext{Self: n.opts.Self, Now: stdlib.Time(now.UnixNano())}, deltas: make([][]Tuple, len(n.rels))}
@@ -277,6 +285,15 @@ func (n *Node) Tick() error {
 
 	newPending, outbox, err := n.runTick(ev, now, pending, inbox, inputs)
 	n.stats.Firings += ev.firings
+	if err == nil {
+		newPending = n.effective(newPending)
+		if n.dur != nil {
+			// Output commit (durable.go): write the tick's durable changes
+			// before anything is published or sent; a failed write fails
+			// the tick like any error and halts the node.
+			err = n.commitDurable(newPending)
+		}
+	}
 	if err != nil {
 		n.undo.rollback()
 		for i, t := range n.timers {
@@ -287,7 +304,8 @@ func (n *Node) Tick() error {
 		return err
 	}
 	n.factsDone = true
-	n.pending = n.effective(newPending)
+	n.incremental = true
+	n.pending = newPending
 	n.stats.Ticks++
 
 	// Publish outputs, then send.
@@ -323,6 +341,10 @@ func (n *Node) Tick() error {
 }
 
 func (n *Node) runTick(ev *evaluator, now time.Time, pending []pendingOp, inbox, inputs []Message) ([]pendingOp, []Message, error) {
+	for _, r := range n.rels {
+		clear(r.gained)
+		r.gained = r.gained[:0]
+	}
 	// 1. Empty the transient collections, then apply the previous tick's
 	// changes: new = (old − deleted) ∪ inserted.
 	for _, r := range n.rels {
@@ -461,12 +483,33 @@ func (n *Node) evalComponent(ev *evaluator, comp *compiler.Component) error {
 		return nil
 	}
 	var batch []derived
-	for _, rp := range comp.Rules {
-		ts, err := ev.heads(rp, rp.Body)
-		if err != nil {
-			return err
+	if comp.Incremental && n.incremental {
+		// Persistent, monotone derived state: what earlier ticks derived
+		// is still there, so join only what the body collections gained
+		// this tick, one atom at a time (semi-naive across ticks).
+		for i, r := range n.rels {
+			ev.deltas[i] = r.gained
 		}
-		batch = append(batch, derived{rp, ts})
+		for _, rp := range comp.Rules {
+			for j, steps := range rp.AtomDeltas {
+				if len(ev.deltas[rp.AtomDeltaColl[j]]) == 0 {
+					continue
+				}
+				ts, err := ev.heads(rp, steps)
+				if err != nil {
+					return err
+				}
+				batch = append(batch, derived{rp, ts})
+			}
+		}
+	} else {
+		for _, rp := range comp.Rules {
+			ts, err := ev.heads(rp, rp.Body)
+			if err != nil {
+				return err
+			}
+			batch = append(batch, derived{rp, ts})
+		}
 	}
 	if !comp.Recursive {
 		return insertAll(batch, nil)

@@ -24,6 +24,9 @@ type relation struct {
 	// version counts changes; an index built at an older version of a
 	// relation that lost tuples is rebuilt.
 	undo *undoLog
+	// gained lists the tuples added (or grown by a lattice merge) in the
+	// current tick, in order: the input of incremental evaluation.
+	gained []Tuple
 	// markEpoch is the undo epoch in which this relation's first append
 	// was logged: appends are undone by truncation, so one entry per
 	// relation and tick is enough.
@@ -150,11 +153,13 @@ func (r *relation) add(slot int, h uint32, t Tuple) {
 	}
 	r.pos.put(slot, h, int32(len(r.tuples)))
 	r.tuples = append(r.tuples, t)
+	r.gained = append(r.gained, t)
 }
 
 func (r *relation) replace(i int32, t Tuple) {
 	old := r.tuples[i]
 	r.tuples[i] = t
+	r.gained = append(r.gained, t)
 	if r.undo != nil {
 		r.undo.log(undoEntry{rel: r, kind: undoReplace, at: i, old: old})
 	}
