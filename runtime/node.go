@@ -124,10 +124,10 @@ type Node struct {
 	// derived tables hold everything earlier ticks derived, and
 	// incremental components join only the tuples gained in a tick.
 	incremental bool
-	dur       *durableState // durable.go: the Store (--data), nil without one
-	observers []func(tick int64, coll string, tuples []Tuple)
-	stats     Stats
-	log       *slog.Logger
+	dur         *durableState // durable.go: the Store (--data), nil without one
+	observers   []func(tick int64, coll string, tuples []Tuple)
+	stats       Stats
+	log         *slog.Logger
 }
 
 type timer struct {
