@@ -2,6 +2,7 @@ package repl
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/chzyer/readline"
@@ -161,8 +163,12 @@ func runTerminal(cfg Config, start func(Options) (lineSession, error)) int {
 	}
 	// Output goes through readline's writer, which redraws the line being
 	// edited around what is printed meanwhile (a Remote's watches).
+	// Whole lines only: readline redraws the prompt after every Write, so a
+	// line written in pieces would come out with prompts inside it.
+	out := &lineWriter{w: rl.Stdout()}
+	defer out.Flush()
 	opts := cfg.Session
-	opts.Out, opts.Err, opts.Color, opts.Echo = rl.Stdout(), rl.Stdout(), cfg.Color, false
+	opts.Out, opts.Err, opts.Color, opts.Echo = out, out, cfg.Color, false
 	if s, err = start(opts); err != nil {
 		fmt.Fprintf(cfg.Stderr, "error: %v\n", err)
 		return 1
@@ -196,6 +202,7 @@ func runTerminal(cfg Config, start func(Options) (lineSession, error)) int {
 		}
 		wasPending := s.Pending()
 		s.Line(line)
+		out.Flush()
 		if strings.HasPrefix(strings.TrimSpace(line), ":") || !wasPending && !s.Pending() {
 			stmt = nil
 			if t := strings.TrimSpace(line); t != "" {
@@ -231,4 +238,35 @@ func historyLines(lines []string) []string {
 		}
 	}
 	return []string{strings.Join(parts, " ")}
+}
+
+// lineWriter passes on complete lines, one Write per batch of lines.
+type lineWriter struct {
+	mu  sync.Mutex
+	w   io.Writer
+	buf []byte
+}
+
+func (l *lineWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.buf = append(l.buf, p...)
+	if i := bytes.LastIndexByte(l.buf, '\n'); i >= 0 {
+		_, err := l.w.Write(l.buf[:i+1])
+		l.buf = append(l.buf[:0], l.buf[i+1:]...)
+		if err != nil {
+			return len(p), err
+		}
+	}
+	return len(p), nil
+}
+
+// Flush writes out a last unterminated line.
+func (l *lineWriter) Flush() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.buf) > 0 {
+		l.w.Write(l.buf)
+		l.buf = l.buf[:0]
+	}
 }
