@@ -10,17 +10,25 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strings"
+	"testing"
 )
 
 // genColl is a generated collection: int columns, and for a keyed lattice
-// collection a last column lmax<int> or lmin<int> keyed by the others.
+// collection a last column lmax<int> or lmin<int> keyed by the others. A
+// "lattice" collection is `lattice NAME: lmax<int>` (one lattice column).
 type genColl struct {
-	name    string
-	kind    string // "table" or "scratch"
-	arity   int
-	lat     string // "", "lmax" or "lmin"
+	name  string
+	kind  string // "table", "scratch" or "lattice"
+	arity int
+	lat   string // "", "lmax" or "lmin": the last column's lattice
+	// keyed declares key(every column but the last); implied by lat for
+	// tables and scratches.
+	keyed   bool
 	stratum int
 }
+
+// isLat reports whether column i holds a lattice.
+func (c genColl) isLat(i int) bool { return c.lat != "" && i == c.arity-1 }
 
 // genRule is a rendered rule: the head, the op and the body literals.
 type genRule struct {
@@ -39,6 +47,9 @@ type genProg struct {
 }
 
 func (c genColl) decl() string {
+	if c.kind == "lattice" {
+		return fmt.Sprintf("lattice %s: %s<int>;", c.name, c.lat)
+	}
 	var cols []string
 	for i := range c.arity {
 		typ := "int"
@@ -48,7 +59,7 @@ func (c genColl) decl() string {
 		cols = append(cols, fmt.Sprintf("c%d: %s", i, typ))
 	}
 	s := fmt.Sprintf("%s %s(%s)", c.kind, c.name, strings.Join(cols, ", "))
-	if c.lat != "" {
+	if c.lat != "" || c.keyed {
 		var key []string
 		for i := range c.arity - 1 {
 			key = append(key, fmt.Sprintf("c%d", i))
@@ -185,8 +196,15 @@ func genProgram(seed uint64, temporal bool) *genProg {
 		if r.IntN(3) == 0 {
 			c.kind = "scratch"
 		}
-		if c.arity >= 2 && r.IntN(5) == 0 {
-			c.lat = []string{"lmax", "lmin"}[r.IntN(2)]
+		switch k := r.IntN(12); {
+		case k == 0:
+			c.kind, c.arity, c.lat = "lattice", 1, []string{"lmax", "lmin"}[r.IntN(2)]
+		case c.arity >= 2 && k < 3:
+			c.lat, c.keyed = []string{"lmax", "lmin"}[r.IntN(2)], true
+		case c.arity >= 2 && k == 3:
+			// Key violations make the tick fail, which the test checks
+			// too; they are kept rare so that most programs run.
+			c.keyed = true
 		}
 		g.p.colls = append(g.p.colls, c)
 	}
@@ -199,10 +217,20 @@ func genProgram(seed uint64, temporal bool) *genProg {
 			continue
 		}
 		g.populated[c.name] = true
+		keys := map[string]bool{}
 		for range 1 + r.IntN(6) {
 			var vals []string
 			for range c.arity {
 				vals = append(vals, fmt.Sprint(r.IntN(6)))
+			}
+			if c.keyed && c.lat == "" {
+				// Distinct keys: facts that violate the key would fail
+				// the first tick of most such programs.
+				k := strings.Join(vals[:c.arity-1], ",")
+				if keys[k] {
+					continue
+				}
+				keys[k] = true
 			}
 			g.p.facts = append(g.p.facts, fmt.Sprintf("%s(%s);", c.name, strings.Join(vals, ", ")))
 		}
@@ -294,11 +322,17 @@ func (g *generator) rule() genRule {
 	if g.temporal && r.IntN(5) < 2 {
 		op = []string{"<+", "<+", "<-", "<+-"}[r.IntN(4)]
 	}
+	if head.kind == "lattice" && (op == "<-" || op == "<+-") {
+		op = "<+" // a lattice only grows
+	}
 	temporal := op != "<="
-	var below, upTo []genColl
+	var below, negatable, upTo []genColl
 	for _, c := range colls {
 		if c.stratum < head.stratum || temporal {
 			below = append(below, c)
+			if c.kind != "lattice" { // a lattice cannot be negated
+				negatable = append(negatable, c)
+			}
 		}
 		if c.stratum <= head.stratum || temporal {
 			upTo = append(upTo, c)
@@ -355,7 +389,7 @@ func (g *generator) rule() genRule {
 				continue
 			}
 			var c string
-			switch r.IntN(5) {
+			switch r.IntN(7) {
 			case 0:
 				c = fmt.Sprintf("%s < %s", x, g.otherIntVar(x))
 			case 1:
@@ -364,15 +398,19 @@ func (g *generator) rule() genRule {
 				c = fmt.Sprintf("%s + %s > %d", x, g.otherIntVar(x), r.IntN(8))
 			case 3:
 				c = fmt.Sprintf("%s <= %s", x, g.otherIntVar(x))
-			default:
+			case 4:
 				c = fmt.Sprintf("%s == %d", x, r.IntN(6))
+			case 5:
+				c = fmt.Sprintf("(%s < %s || %s == %d)", x, g.otherIntVar(x), x, r.IntN(6))
+			default:
+				c = fmt.Sprintf("!(%s == %d)", x, r.IntN(6))
 			}
 			lits = append(lits, bodyLit{text: c, uses: g.assignedIn(c)})
 		default: // negation
-			if len(below) == 0 {
+			if len(negatable) == 0 {
 				continue
 			}
-			text := g.atom(g.pick(below), true)
+			text := g.atom(g.pick(negatable), true)
 			lits = append(lits, bodyLit{text: text, uses: g.assignedIn(text)})
 		}
 	}
@@ -388,14 +426,15 @@ func (g *generator) rule() genRule {
 		}
 	}
 	for i := range head.arity {
-		lat := head.lat != "" && i == head.arity-1
 		switch {
 		case aggCols[i]:
 			args = append(args, fmt.Sprintf("%s(%s)", []string{"count", "sum", "min", "max"}[r.IntN(4)], g.intVar()))
-		case lat && r.IntN(2) == 0 && g.varOfKind(head.lat) != "":
+		case head.isLat(i) && r.IntN(2) == 0 && g.varOfKind(head.lat) != "":
 			args = append(args, g.varOfKind(head.lat))
 		case r.IntN(7) == 0 || g.intVar() == "":
 			args = append(args, fmt.Sprint(r.IntN(6)))
+		case r.IntN(8) == 0:
+			args = append(args, fmt.Sprintf("(%s + %d) %% 7", g.intVar(), 1+r.IntN(3)))
 		default:
 			args = append(args, g.intVar())
 		}
@@ -416,9 +455,22 @@ func (g *generator) rule() genRule {
 func (g *generator) atom(c genColl, negated bool) string {
 	r := g.r
 	var args []string
+	// A positive atom after the first joins on at least one column, so
+	// that bodies are not cross products of whole relations (which would
+	// make the naive reference far too slow).
+	join, joinVar := -1, g.intVar() // a variable bound before this atom
+	ints := c.arity                 // int columns come first
+	if c.lat != "" {
+		ints--
+	}
+	if !negated && ints > 0 && joinVar != "" {
+		join = r.IntN(ints)
+	}
 	for i := range c.arity {
-		lat := c.lat != "" && i == c.arity-1
+		lat := c.isLat(i)
 		switch {
+		case i == join:
+			args = append(args, joinVar)
 		case lat && (negated || r.IntN(2) == 0):
 			args = append(args, "_")
 		case lat:
@@ -483,5 +535,79 @@ func (g *generator) shuffle(lits []bodyLit) {
 			copy(lits, cand)
 			return
 		}
+	}
+}
+
+// TestGeneratorCoverage checks that the generator is deterministic and
+// that the corpora of the differential tests use every construct they are
+// meant to test.
+func TestGeneratorCoverage(t *testing.T) {
+	for _, temporal := range []bool{false, true} {
+		counts := map[string]int{}
+		for seed := range uint64(1000) {
+			p := genProgram(seed, temporal)
+			if q := genProgram(seed, temporal); q.String() != p.String() {
+				t.Fatalf("seed %d: two different programs", seed)
+			}
+			for _, c := range p.colls {
+				switch {
+				case c.kind == "lattice":
+					counts["lattice collection"]++
+				case c.lat != "":
+					counts["keyed lattice column"]++
+				case c.keyed:
+					counts["keyed table"]++
+				}
+			}
+			for _, r := range p.rules {
+				head, _, _ := strings.Cut(r.head, "(")
+				counts["op "+r.op]++
+				for _, agg := range []string{"count(", "sum(", "min(", "max("} {
+					if strings.Contains(r.head, agg) {
+						counts["aggregate "+agg]++
+					}
+				}
+				if strings.Contains(r.head, "%") {
+					counts["head expression"]++
+				}
+				atoms := 0
+				for _, l := range r.body {
+					switch {
+					case strings.HasPrefix(l, "not "):
+						counts["negation"]++
+					case strings.Contains(l, " = "):
+						counts["assignment"]++
+					case strings.ContainsAny(l, "<>=!"):
+						counts["condition"]++
+					default:
+						atoms++
+						if strings.HasPrefix(l, head+"(") {
+							counts["recursion"]++
+						}
+						if strings.Contains(l, "_") {
+							counts["wildcard"]++
+						}
+						if _, args, _ := strings.Cut(l, "("); strings.ContainsAny(args, "0123456789") {
+							counts["constant in atom"]++
+						}
+					}
+				}
+				if atoms > 1 {
+					counts["join"]++
+				}
+			}
+		}
+		want := []string{"lattice collection", "keyed lattice column", "keyed table", "op <=",
+			"aggregate count(", "aggregate sum(", "aggregate min(", "aggregate max(", "head expression",
+			"negation", "assignment", "condition", "recursion", "wildcard", "constant in atom", "join"}
+		if temporal {
+			want = append(want, "op <+", "op <-", "op <+-")
+		}
+		for _, w := range want {
+			if counts[w] < 20 {
+				t.Errorf("temporal=%v: %q occurs %d times in 1000 programs", temporal, w, counts[w])
+			}
+		}
+		t.Logf("temporal=%v: %v", temporal, counts)
 	}
 }

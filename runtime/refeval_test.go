@@ -9,9 +9,20 @@ package runtime_test
 // maps from formatted keys to tuples. It only uses stdlib for values
 // (operators, formatting, coercion and the less common lattices and
 // aggregates). It is slow on purpose: obviously correct beats fast here.
+//
+// Semantics (spec sections 2–6 and docs/language.md): facts are inserted in
+// tick 1 only; a tick first empties the transient collections, then applies
+// the previous tick's changes, new = (old − deleted) ∪ inserted (an upsert
+// deletes whatever its key held); aggregates count each distinct
+// combination of matched body tuples; a `lattice NAME: L` holds one merged
+// value and matches nothing before its first merge; there is work left
+// (no quiescence) when the pending changes would alter a persistent
+// collection or insert into a transient one.
 
 import (
+	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -21,11 +32,22 @@ import (
 
 type refTuple []stdlib.Value
 
+// errTooBig stops the reference on a rule body with more than maxBindings
+// matches: the generator avoids such programs, and the naive evaluator
+// would take too long on them.
+var errTooBig = errors.New("reference: too many bindings")
+
+const maxBindings = 100_000
+
 // refRel is one collection: tuples by their formatted key.
 type refRel struct {
 	coll   *lang.Collection
 	types  []*lang.Type
 	tuples map[string]refTuple
+	// keyCols are the key columns: the declared key, every column for a
+	// key-less declaration (set semantics), none for a `lattice NAME: L`,
+	// which holds a single value.
+	keyCols []int
 	// merge is true for a keyed collection whose non-key columns are all
 	// lattices: two tuples with one key merge.
 	merge bool
@@ -33,19 +55,27 @@ type refRel struct {
 
 func newRefRel(c *lang.Collection) *refRel {
 	r := &refRel{coll: c, tuples: map[string]refTuple{}}
-	for _, col := range c.Cols {
+	for i, col := range c.Cols {
 		r.types = append(r.types, col.Type)
+		if c.Kind == lang.Lattice {
+			continue
+		}
+		if !c.HasKey || slices.Contains(c.Key, i) {
+			r.keyCols = append(r.keyCols, i)
+		}
 	}
 	if c.HasKey || c.Kind == lang.Lattice {
 		r.merge = true
 		for i, col := range c.Cols {
-			if !c.IsKey(i) && !col.Type.IsLattice() {
+			if !r.isKey(i) && !col.Type.IsLattice() {
 				r.merge = false
 			}
 		}
 	}
 	return r
 }
+
+func (r *refRel) isKey(i int) bool { return slices.Contains(r.keyCols, i) }
 
 // fmtVal formats a value; two values of one type are equal exactly when
 // their formats are (the format is canonical).
@@ -67,7 +97,7 @@ func sameVal(t *lang.Type, a, b stdlib.Value) bool {
 
 func (r *refRel) key(t refTuple) string {
 	var parts []string
-	for _, k := range r.coll.Key {
+	for _, k := range r.keyCols {
 		parts = append(parts, fmtVal(r.types[k], t[k]))
 	}
 	return strings.Join(parts, "\x00")
@@ -128,7 +158,7 @@ func (r *refRel) insert(t refTuple) (bool, error) {
 	}
 	m := make(refTuple, len(t))
 	for i, typ := range r.types {
-		if r.coll.IsKey(i) {
+		if r.isKey(i) {
 			m[i] = old[i]
 		} else {
 			m[i] = refJoin(typ, old[i], t[i])
@@ -337,7 +367,7 @@ func (ev *refEval) HasWork() bool {
 	get := func(r *refRel) *refRel {
 		c := after[r.coll.Name]
 		if c == nil {
-			c = &refRel{coll: r.coll, types: r.types, merge: r.merge, tuples: map[string]refTuple{}}
+			c = &refRel{coll: r.coll, types: r.types, keyCols: r.keyCols, merge: r.merge, tuples: map[string]refTuple{}}
 			for k, t := range r.tuples {
 				c.tuples[k] = t
 			}
@@ -397,17 +427,31 @@ func (ev *refEval) Contents() map[string][]string {
 // binding is one match of a rule body: the variables, and the matched
 // tuples of the positive atoms (the combination that aggregates count).
 type binding struct {
-	env   map[string]stdlib.Value
+	env   refEnv
 	combo string
 }
 
-func (b binding) with(name string, v stdlib.Value) binding {
-	env := make(map[string]stdlib.Value, len(b.env)+1)
-	for k, x := range b.env {
-		env[k] = x
+// refEnv maps variables to values: a short list, copied when extended.
+type refEnv []refVar
+
+type refVar struct {
+	name string
+	v    stdlib.Value
+}
+
+func (e refEnv) get(name string) (stdlib.Value, bool) {
+	for _, x := range e {
+		if x.name == name {
+			return x.v, true
+		}
 	}
-	env[name] = v
-	return binding{env: env, combo: b.combo}
+	return nil, false
+}
+
+func (b binding) with(name string, v stdlib.Value) binding {
+	// The full slice expression makes append copy: bindings never share
+	// what they extend.
+	return binding{env: append(b.env[:len(b.env):len(b.env)], refVar{name, v}), combo: b.combo}
 }
 
 // unify matches an atom against a tuple under b, returning the extended
@@ -417,7 +461,7 @@ func (ev *refEval) unify(r *lang.RuleInfo, a *lang.AtomInfo, types []*lang.Type,
 		switch x := arg.(type) {
 		case *lang.Wildcard:
 		case *lang.Ident:
-			if v, ok := b.env[x.Name]; ok {
+			if v, ok := b.env.get(x.Name); ok {
 				if !sameVal(types[i], v, t[i]) {
 					return b, false, nil
 				}
@@ -444,7 +488,7 @@ func (ev *refEval) unify(r *lang.RuleInfo, a *lang.AtomInfo, types []*lang.Type,
 // positive atoms in source order, then the conditions, assignments and
 // negations, each as soon as its variables are bound.
 func (ev *refEval) matches(r *lang.RuleInfo) ([]binding, error) {
-	bs := []binding{{env: map[string]stdlib.Value{}}}
+	bs := []binding{{}}
 	bound := map[string]bool{}
 	var rest []int
 	for i, lit := range r.Body {
@@ -468,6 +512,9 @@ func (ev *refEval) matches(r *lang.RuleInfo) ([]binding, error) {
 			}
 		}
 		bs = next
+		if len(bs) > maxBindings {
+			return nil, errTooBig
+		}
 		for _, arg := range lit.Atom.Args {
 			for _, v := range exprVars(arg) {
 				bound[v] = true
@@ -514,7 +561,7 @@ func (ev *refEval) matches(r *lang.RuleInfo) ([]binding, error) {
 					if v, err = stdlib.Coerce(r.Vars[name], v); err != nil {
 						return nil, err
 					}
-					if old, ok := b.env[name]; ok {
+					if old, ok := b.env.get(name); ok {
 						if sameVal(r.Vars[name], old, v) {
 							next = append(next, b)
 						}
@@ -723,10 +770,10 @@ func refAggregate(r *lang.RuleInfo, call *lang.Call, in [2][]stdlib.Value) ([]st
 }
 
 // eval evaluates an expression under env.
-func (ev *refEval) eval(r *lang.RuleInfo, e lang.Expr, env map[string]stdlib.Value) (stdlib.Value, error) {
+func (ev *refEval) eval(r *lang.RuleInfo, e lang.Expr, env refEnv) (stdlib.Value, error) {
 	switch x := e.(type) {
 	case *lang.Ident:
-		v, ok := env[x.Name]
+		v, ok := env.get(x.Name)
 		if !ok {
 			return nil, fmt.Errorf("reference: unbound variable %s", x.Name)
 		}

@@ -198,17 +198,18 @@ func BenchmarkNodeTuples(b *testing.B) {
 		}
 	})
 	ha := startHost(b, benchProgram, creds(b, dir, "a"), "127.0.0.1:0", func(c *HostConfig) { c.QueueLimit = 1 << 20 })
-	batch := make([]runtime.Message, benchBatch)
-	for i := range batch {
-		batch[i] = runtime.Message{Coll: "burst", Tuple: runtime.Tuple{hb.Self, int64(i)}}
-	}
 	ctx := context.Background()
 	b.ResetTimer()
 	start := time.Now()
 	for sent := 0; sent < b.N; sent += benchBatch {
 		n := min(benchBatch, b.N-sent)
-		// Distinct values per batch: seen is a set per tick anyway.
-		if _, err := ha.injectInputs(ctx, batch[:n]); err != nil {
+		// Distinct values: b's seen is a set, and batches may arrive in
+		// one tick.
+		batch := make([]runtime.Message, n)
+		for i := range batch {
+			batch[i] = runtime.Message{Coll: "burst", Tuple: runtime.Tuple{hb.Self, int64(sent + i)}}
+		}
+		if _, err := ha.injectInputs(ctx, batch); err != nil {
 			b.Fatal(err)
 		}
 		for ha.T.queuedTo(string(hb.Self)) > 1<<18 {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/bloomlang/bloom/compiler"
@@ -249,10 +250,21 @@ func (s *Schema) DecodeBody(body []byte, msgs []runtime.Message) ([]runtime.Mess
 		if count == 0 || count > uint64(len(d.b)) {
 			return msgs[:start], derr("bad_count", "%s: %d tuples in %d bytes", name, count, len(d.b))
 		}
-		for range count {
-			t := make(runtime.Tuple, len(c.types))
+		// One backing array for the group's values; a column that repeats
+		// the previous tuple's string (the @ address, typically) reuses
+		// that value instead of allocating.
+		vals := make([]stdlib.Value, int(count)*len(c.types))
+		msgs = slices.Grow(msgs, int(count))
+		for i := range int(count) {
+			t := runtime.Tuple(vals[i*len(c.types) : (i+1)*len(c.types) : (i+1)*len(c.types)])
 			for k, typ := range c.types {
-				v, err := d.value(typ)
+				var v stdlib.Value
+				var err error
+				if i > 0 && isStringKind(typ.Kind) {
+					v, err = d.strLike(typ.Kind, vals[(i-1)*len(c.types)+k])
+				} else {
+					v, err = d.value(typ)
+				}
 				if err != nil {
 					return msgs[:start], err
 				}
@@ -469,6 +481,40 @@ func (d *decoder) str(what string) (string, error) {
 	s := string(d.b[:n])
 	d.b = d.b[n:]
 	return s, nil
+}
+
+func isStringKind(k lang.Kind) bool {
+	return k == lang.String || k == lang.Addr || k == lang.Bytes
+}
+
+// strLike decodes a string, addr or bytes value, returning prev itself
+// when it holds the same bytes.
+func (d *decoder) strLike(k lang.Kind, prev stdlib.Value) (stdlib.Value, error) {
+	n, err := d.uvarint()
+	if err != nil {
+		return nil, err
+	}
+	if n > uint64(len(d.b)) {
+		return nil, derr("truncated", "%s of %d bytes, %d left", k, n, len(d.b))
+	}
+	b := d.b[:n]
+	d.b = d.b[n:]
+	switch k {
+	case lang.String:
+		if p, ok := prev.(string); ok && p == string(b) {
+			return prev, nil
+		}
+		return string(b), nil
+	case lang.Addr:
+		if p, ok := prev.(stdlib.Addr); ok && string(p) == string(b) {
+			return prev, nil
+		}
+		return stdlib.Addr(b), nil
+	}
+	if p, ok := prev.(stdlib.Bytes); ok && string(p) == string(b) {
+		return prev, nil
+	}
+	return stdlib.Bytes(b), nil
 }
 
 func (d *decoder) count(min int) (int, error) {

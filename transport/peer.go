@@ -39,7 +39,7 @@ type peer struct {
 	backoff    time.Duration
 	retryAt    time.Time
 	buf        []byte
-	flat       []runtime.Message
+	spare      [][]runtime.Message // guarded by mu
 }
 
 func (t *Transport) newPeerLocked(addr string) *peer {
@@ -92,21 +92,35 @@ func (p *peer) enqueueLocked(msgs []runtime.Message) int {
 	return dropped
 }
 
-// take removes and returns every queued message.
-func (p *peer) take() []runtime.Message {
+// take removes and returns every queued batch.
+func (p *peer) take() [][]runtime.Message {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	flat := p.flat[:0]
-	for _, b := range p.batches {
-		flat = append(flat, b...)
-	}
+	out := p.batches
 	n := p.queued
-	clear(p.batches)
-	p.batches = p.batches[:0]
+	p.batches = p.spare[:0]
+	p.spare = nil
 	p.queued = 0
 	p.t.m.queued(-n)
-	p.flat = flat
-	return flat
+	return out
+}
+
+// recycle keeps a drained batch list for reuse.
+func (p *peer) recycle(b [][]runtime.Message) {
+	clear(b)
+	p.mu.Lock()
+	if p.spare == nil {
+		p.spare = b[:0]
+	}
+	p.mu.Unlock()
+}
+
+func count(batches [][]runtime.Message) int {
+	n := 0
+	for _, b := range batches {
+		n += len(b)
+	}
+	return n
 }
 
 func (p *peer) pending() bool {
@@ -167,13 +181,14 @@ func (p *peer) drain(flushing bool) {
 			}
 		}
 		if err := p.ensureStream(); err != nil {
-			msgs := p.take()
+			batches := p.take()
 			reason := "unreachable"
 			var bad *badAddrError
 			if errors.As(err, &bad) {
 				reason = "bad_address"
 			}
-			p.t.drop(p.addr, reason, len(msgs))
+			p.t.drop(p.addr, reason, count(batches))
+			p.recycle(batches)
 			p.t.log.Debug("peer unreachable", "peer", p.addr, "err", err)
 			if p.backoff == 0 {
 				p.backoff = 50 * time.Millisecond
@@ -187,43 +202,70 @@ func (p *peer) drain(flushing bool) {
 			continue
 		}
 		p.backoff = 0
-		p.write(p.take())
+		batches := p.take()
+		p.write(batches)
+		p.recycle(batches)
 	}
 }
 
-// write encodes msgs into frames and writes them. On a write error the
-// stream is abandoned and the unwritten messages are dropped.
-func (p *peer) write(msgs []runtime.Message) {
-	for len(msgs) > 0 {
-		n := min(len(msgs), chunk)
-		frame, sent, ok := p.encode(msgs[:n])
-		msgs = msgs[n:]
-		if !ok {
-			continue
+// writeChunk is how many bytes of frames are gathered before a Write.
+const writeChunk = 64 << 10
+
+// write encodes each batch (one tick's messages for this peer) into
+// frames of at most chunk messages and writes them, gathering small frames
+// into writes of about writeChunk bytes. On a write error the stream is
+// abandoned and the unwritten messages are dropped (at most once).
+func (p *peer) write(batches [][]runtime.Message) {
+	buf := p.buf[:0]
+	inBuf := 0             // messages encoded in buf
+	left := count(batches) // messages not yet encoded
+	flush := func() bool {
+		if len(buf) == 0 {
+			return true
 		}
 		p.stream.SetWriteDeadline(time.Now().Add(p.t.cfg.WriteTimeout))
-		if _, err := p.stream.Write(frame); err != nil {
-			p.t.drop(p.addr, "write_error", sent+len(msgs))
+		if _, err := p.stream.Write(buf); err != nil {
+			p.t.drop(p.addr, "write_error", inBuf+left)
 			p.t.log.Debug("peer write failed", "peer", p.addr, "err", err)
 			p.resetStream()
-			return
+			return false
 		}
-		p.t.sent.Add(int64(sent))
-		p.t.m.sent(p.addr, sent, len(frame))
+		p.t.sent.Add(int64(inBuf))
+		p.t.m.sent(p.addr, inBuf, len(buf))
+		buf, inBuf = buf[:0], 0
+		return true
 	}
+	defer func() {
+		if cap(buf) <= 4*writeChunk {
+			p.buf = buf[:0]
+		}
+	}()
+	for _, b := range batches {
+		for len(b) > 0 {
+			n := min(len(b), chunk)
+			var k int
+			buf, k = p.appendFrames(buf, b[:n])
+			inBuf += k
+			left -= n
+			b = b[n:]
+			if len(buf) >= writeChunk && !flush() {
+				return
+			}
+		}
+	}
+	flush()
 }
 
-// encode makes frames of msgs no larger than MaxFrame (splitting the
-// batch as needed) into p.buf. Messages that cannot be encoded are
-// dropped one by one. It returns the bytes, the messages in them and
-// whether there is anything to write.
-func (p *peer) encode(msgs []runtime.Message) ([]byte, int, bool) {
-	buf, err := p.t.channels.AppendFrame(p.buf[:0], msgs)
-	if err == nil && len(buf)-HeaderSize <= p.t.cfg.MaxFrame {
-		p.buf = buf
-		return buf, len(msgs), true
+// appendFrames appends msgs as one frame, or, when that frame would exceed
+// MaxFrame or a message cannot be encoded, as several (dropping the
+// messages that cannot be sent, counted). It returns the messages encoded.
+func (p *peer) appendFrames(buf []byte, msgs []runtime.Message) ([]byte, int) {
+	start := len(buf)
+	buf, err := p.t.channels.AppendFrame(buf, msgs)
+	if err == nil && len(buf)-start-HeaderSize <= p.t.cfg.MaxFrame {
+		return buf, len(msgs)
 	}
-	p.buf = buf[:0]
+	buf = buf[:start]
 	if len(msgs) == 1 {
 		reason := "encode_error"
 		if err == nil {
@@ -232,16 +274,12 @@ func (p *peer) encode(msgs []runtime.Message) ([]byte, int, bool) {
 			p.t.log.Error("cannot encode message", "peer", p.addr, "coll", msgs[0].Coll, "err", err)
 		}
 		p.t.drop(p.addr, reason, 1)
-		return nil, 0, false
+		return buf, 0
 	}
-	// Split in halves and concatenate the frames.
 	h := len(msgs) / 2
-	a, na, oka := p.encode(msgs[:h])
-	out := append([]byte(nil), a...)
-	b, nb, okb := p.encode(msgs[h:])
-	out = append(out, b...)
-	p.buf = out
-	return out, na + nb, oka || okb
+	buf, a := p.appendFrames(buf, msgs[:h])
+	buf, b := p.appendFrames(buf, msgs[h:])
+	return buf, a + b
 }
 
 // ensureStream makes sure there is a live stream to the peer, reusing the
