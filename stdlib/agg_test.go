@@ -62,7 +62,7 @@ func TestAggregates(t *testing.T) {
 		{"avg", tInt, nil, xs(int64(2), int64(4)), "3.0"},
 		{"avg", tInt, nil, xs(int64(5), int64(5), int64(2)), "4.0"},
 		{"avg", tFloat, nil, xs(1.0, 2.0, 4.5), "2.5"},
-		{"avg", tInt, nil, xs(int64(1<<62), int64(1<<62), int64(1<<62), int64(1<<62)), "4611686018427388000.0"}, // overflow-safe (2^62)
+		{"avg", tInt, nil, xs(int64(1<<62), int64(1<<62), int64(1<<62), int64(1<<62)), "4.611686018427388e+18"}, // overflow-safe (2^62)
 		{"avg", tInt, nil, nil, ""},
 		{"set", tInt, nil, xs(int64(3), int64(1), int64(3)), "{1, 3}"},
 		{"set", tString, nil, nil, "{}"},

@@ -94,10 +94,10 @@ func AppendFormat(buf []byte, t *lang.Type, v Value) []byte {
 }
 
 // AppendFloat appends the canonical text of a float: the shortest decimal
-// that reads back exactly, in positional notation when 1e-4 <= |f| < 1e21
+// that reads back exactly, in positional notation when 1e-4 <= |f| < 1e16
 // (and for zero) with ".0" appended when it would otherwise look like an
 // integer ("3.0", "2.5", "-0.0", "1000000.0"), and otherwise in Go's
-// exponent form ("1e+21", "1.5e-07"). NaN and the infinities print as
+// exponent form ("1e+16", "1.5e-07"). NaN and the infinities print as
 // "NaN", "+Inf" and "-Inf" (the spellings strconv.ParseFloat accepts).
 func AppendFloat(buf []byte, f float64) []byte {
 	switch {
@@ -109,7 +109,7 @@ func AppendFloat(buf []byte, f float64) []byte {
 		return append(buf, "-Inf"...)
 	}
 	abs := math.Abs(f)
-	if abs != 0 && (abs < 1e-4 || abs >= 1e21) {
+	if abs != 0 && (abs < 1e-4 || abs >= 1e16) {
 		return strconv.AppendFloat(buf, f, 'g', -1, 64)
 	}
 	start := len(buf)
