@@ -161,7 +161,7 @@ func (c *chunker) next() {
 
 // peeker holds the lexer.PeekingLexer that participle parses from. Making
 // one (lexer.Upgrade) copies the tokens one at a time into a growing slice:
-// done per statement, or even per chunk, that garbage (about 150 MB per MB
+// done per statement, or even per chunk, that garbage (over 100 MB per MB
 // of source) made the collector the largest cost of parsing. So one
 // PeekingLexer is made per file and refilled for each chunk through the
 // slice lexer.PeekingLexer.Range returns, which is the lexer's own token
