@@ -341,10 +341,6 @@ func (n *Node) Tick() error {
 }
 
 func (n *Node) runTick(ev *evaluator, now time.Time, pending []pendingOp, inbox, inputs []Message) ([]pendingOp, []Message, error) {
-	for _, r := range n.rels {
-		clear(r.gained)
-		r.gained = r.gained[:0]
-	}
 	// 1. Empty the transient collections, then apply the previous tick's
 	// changes: new = (old − deleted) ∪ inserted.
 	for _, r := range n.rels {
@@ -488,7 +484,7 @@ func (n *Node) evalComponent(ev *evaluator, comp *compiler.Component) error {
 		// is still there, so join only what the body collections gained
 		// this tick, one atom at a time (semi-naive across ticks).
 		for i, r := range n.rels {
-			ev.deltas[i] = r.gained
+			ev.deltas[i] = r.gained()
 		}
 		for _, rp := range comp.Rules {
 			for j, steps := range rp.AtomDeltas {

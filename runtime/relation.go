@@ -24,9 +24,15 @@ type relation struct {
 	// version counts changes; an index built at an older version of a
 	// relation that lost tuples is rebuilt.
 	undo *undoLog
-	// gained lists the tuples added (or grown by a lattice merge) in the
-	// current tick, in order: the input of incremental evaluation.
-	gained []Tuple
+	// The tuples gained in the current tick (the input of incremental
+	// evaluation) are tuples[gainFrom:] — appends go to the end and
+	// removals only happen before a tick's first append — plus grown, the
+	// tuples a lattice merge replaced. gainEpoch and grownEpoch tell
+	// whether those belong to the current tick (the undo log's epoch).
+	gainFrom   int32
+	gainEpoch  int64
+	grown      []Tuple
+	grownEpoch int64
 	// markEpoch is the undo epoch in which this relation's first append
 	// was logged: appends are undone by truncation, so one entry per
 	// relation and tick is enough.
@@ -151,15 +157,35 @@ func (r *relation) add(slot int, h uint32, t Tuple) {
 		r.markEpoch = u.epoch
 		u.log(undoEntry{rel: r, kind: undoAppends, at: int32(len(r.tuples))})
 	}
+	if u := r.undo; u != nil && r.gainEpoch != u.epoch {
+		r.gainEpoch, r.gainFrom = u.epoch, int32(len(r.tuples))
+	}
 	r.pos.put(slot, h, int32(len(r.tuples)))
 	r.tuples = append(r.tuples, t)
-	r.gained = append(r.gained, t)
+}
+
+// gained returns the tuples added or grown in the current tick.
+func (r *relation) gained() []Tuple {
+	var out []Tuple
+	if r.undo != nil && r.gainEpoch == r.undo.epoch {
+		out = r.tuples[r.gainFrom:len(r.tuples):len(r.tuples)]
+	}
+	if r.undo != nil && r.grownEpoch == r.undo.epoch && len(r.grown) > 0 {
+		out = append(append([]Tuple(nil), out...), r.grown...)
+	}
+	return out
 }
 
 func (r *relation) replace(i int32, t Tuple) {
 	old := r.tuples[i]
 	r.tuples[i] = t
-	r.gained = append(r.gained, t)
+	if u := r.undo; u != nil {
+		if r.grownEpoch != u.epoch {
+			clear(r.grown)
+			r.grown, r.grownEpoch = r.grown[:0], u.epoch
+		}
+		r.grown = append(r.grown, t)
+	}
 	if r.undo != nil {
 		r.undo.log(undoEntry{rel: r, kind: undoReplace, at: i, old: old})
 	}
