@@ -235,6 +235,22 @@ func funcTable() map[string]*Builtin {
 				}
 				return m.Elem
 			}},
+		"first": {Name: "first", Sig: "first(lpair<L1, L2>) -> L1", MinArgs: 1, MaxArgs: 1,
+			check: func(cc *callCheck) *Type {
+				t := cc.oneOf(0, nil, "an lpair", LPair)
+				if t.Kind != LPair {
+					return TInvalid
+				}
+				return t.Key
+			}},
+		"second": {Name: "second", Sig: "second(lpair<L1, L2>) -> L2", MinArgs: 1, MaxArgs: 1,
+			check: func(cc *callCheck) *Type {
+				t := cc.oneOf(0, nil, "an lpair", LPair)
+				if t.Kind != LPair {
+					return TInvalid
+				}
+				return t.Elem
+			}},
 		"value": {Name: "value", Sig: "value(lmax<T>|lmin<T>|lbool|lcounter) -> T|bool|int", MinArgs: 1, MaxArgs: 1,
 			check: func(cc *callCheck) *Type {
 				t := cc.arg(0, nil)

@@ -344,6 +344,48 @@ var builtins = map[string]*Builtin{
 			return At(mt, a[0], a[1]), nil
 		},
 	},
+	"first": {
+		Name: "first", MinArgs: 1, MaxArgs: 1, Monotone: true,
+		Doc: "first(p) -> L1: the first component of an lpair<L1, L2>; monotone (a pair only grows by a greater first, or by its second under an equal first)",
+		Result: func(a []*lang.Type) (*lang.Type, error) {
+			if a[0] == nil || a[0].Kind != lang.LPair {
+				return nil, fmt.Errorf("first: argument must be an lpair, not %s", a[0])
+			}
+			return a[0].Key, nil
+		},
+		Call: func(_ *CallContext, t []*lang.Type, a []Value) (Value, error) {
+			pt := typeAt(t, 0)
+			p, ok := a[0].(Pair)
+			if !ok {
+				if pt != nil && pt.Kind == lang.LPair {
+					return Bottom(pt.Key), nil
+				}
+				return nil, nil
+			}
+			return p.A, nil
+		},
+	},
+	"second": {
+		Name: "second", MinArgs: 1, MaxArgs: 1, NonMonotone: true,
+		Doc: "second(p) -> L2: the second component of an lpair<L1, L2>; not monotone (it restarts from bottom when the first component grows)",
+		Result: func(a []*lang.Type) (*lang.Type, error) {
+			if a[0] == nil || a[0].Kind != lang.LPair {
+				return nil, fmt.Errorf("second: argument must be an lpair, not %s", a[0])
+			}
+			return a[0].Elem, nil
+		},
+		Call: func(_ *CallContext, t []*lang.Type, a []Value) (Value, error) {
+			pt := typeAt(t, 0)
+			p, ok := a[0].(Pair)
+			if !ok {
+				if pt != nil && pt.Kind == lang.LPair {
+					return Bottom(pt.Elem), nil
+				}
+				return nil, nil
+			}
+			return p.B, nil
+		},
+	},
 	"value": {
 		Name: "value", MinArgs: 1, MaxArgs: 1, NonMonotone: true,
 		Doc: "value(l) -> scalar: the current scalar of a lattice: lmax/lmin → T (error wrapping ErrBottom when empty), lbool → bool, lcounter → int (the sum), lset/lmap → int (the size); not monotone",

@@ -200,8 +200,8 @@ func TestBuiltinResultTypeErrors(t *testing.T) {
 }
 
 func TestBuiltinTable(t *testing.T) {
-	want := []string{"abs", "at", "concat", "contains", "float", "has", "hash", "int", "len", "lower",
-		"max", "min", "now", "self", "size", "str", "substr", "upper", "value"}
+	want := []string{"abs", "at", "concat", "contains", "first", "float", "has", "hash", "int", "len", "lower",
+		"max", "min", "now", "second", "self", "size", "str", "substr", "upper", "value"}
 	got := BuiltinNames()
 	if strings.Join(got, ",") != strings.Join(want, ",") {
 		t.Errorf("BuiltinNames = %v", got)
@@ -221,5 +221,24 @@ func TestBuiltinTable(t *testing.T) {
 		if b, _ := LookupBuiltin(n); !b.Monotone {
 			t.Errorf("%s should be marked monotone", n)
 		}
+	}
+}
+
+func TestPairComponents(t *testing.T) {
+	pt := &lang.Type{Kind: lang.LPair, Key: &lang.Type{Kind: lang.LMax, Elem: lang.TInt}, Elem: &lang.Type{Kind: lang.LMax, Elem: lang.TString}}
+	first, _ := LookupBuiltin("first")
+	second, _ := LookupBuiltin("second")
+	p := Pair{A: int64(5), B: "x"}
+	if v, err := first.Apply(&CallContext{}, []*lang.Type{pt}, []Value{p}); err != nil || v != int64(5) {
+		t.Errorf("first = %v, %v", v, err)
+	}
+	if v, err := second.Apply(&CallContext{}, []*lang.Type{pt}, []Value{p}); err != nil || v != "x" {
+		t.Errorf("second = %v, %v", v, err)
+	}
+	if !first.Monotone || !second.NonMonotone {
+		t.Error("first must be monotone and second not (it restarts when the first grows)")
+	}
+	if rt, err := first.ResultType([]*lang.Type{pt}); err != nil || !rt.Equal(pt.Key) {
+		t.Errorf("first type = %v, %v", rt, err)
 	}
 }
