@@ -62,9 +62,10 @@ type ServeOptions struct {
 // whenever the node has work (facts not yet inserted, pending changes,
 // arrived messages, queued inputs) or a periodic is due, and otherwise
 // sleeps until woken (Wake, Inject) or until the next timer. A failed
-// tick is logged and reported to AfterTick; the node keeps running. The
-// node's outgoing messages leave through its Options.Send, so Serve knows
-// nothing of the transport.
+// tick is logged and reported to AfterTick; the node keeps running, except
+// when durable state could not be committed: then Serve returns that error
+// (a *StorageError, see Node.UseStore). The node's outgoing messages leave
+// through its Options.Send, so Serve knows nothing of the transport.
 //
 // When ctx is cancelled Serve lets the current tick finish and returns
 // nil; the caller may then read the node's final state. The node's clock
@@ -90,6 +91,9 @@ func Serve(ctx context.Context, n *Node, opts ServeOptions) error {
 		waiting = append(waiting, inj)
 	}
 	for {
+		if halt := n.Halted(); halt != nil {
+			return halt // durable state could not be committed (durable.go): stop
+		}
 		if ctx.Err() != nil && len(waiting) == 0 {
 			return nil
 		}

@@ -54,6 +54,7 @@ func commands() []command {
 		{"watch", "stream a running node's output collection", cmdWatch},
 		{"cert", "create the cluster CA and node/client certificates", cmdCert},
 		{"build", "build a standalone executable embedding a program", cmdBuild},
+		{"data", "inspect a --data directory (dump its durable collections)", cmdData},
 		{"version", "print the version", cmdVersion},
 	}
 }

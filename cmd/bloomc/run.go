@@ -33,7 +33,14 @@ With --listen the node is long-lived and networked (docs/deploy.md): it
 ticks when it has work, sends and receives channel tuples over QUIC with
 mutual TLS, and accepts 'bloomc send' and 'bloomc watch' clients. self() is
 the listen address (or --advertise). On SIGINT or SIGTERM it finishes the
-current tick, flushes, prints --print/--count as above and exits 0.`)
+current tick, flushes, prints --print/--count as above and exits 0.
+
+With --data DIR, durable tables and lattices are kept in DIR (badger;
+docs/storage.md): each tick's durable changes, with the pending next-tick
+changes to them and the tick counter, are written in one transaction before
+the tick publishes, sends or acknowledges anything, and a later run with the
+same DIR resumes from them (facts are not inserted again; --ticks N then
+runs N more ticks). Without --data, durable collections live in memory only.`)
 	var facts, prints, counts multiFlag
 	fs.Var(&facts, "facts", "facts `FILE`.bloom or REL=path.csv (repeatable)")
 	fs.Var(&prints, "print", "print collection `REL` at the end (repeatable)")
@@ -41,6 +48,8 @@ current tick, flushes, prints --print/--count as above and exits 0.`)
 	ticks := fs.Int64("ticks", 0, "run at most `N` ticks (0: until quiescent)")
 	var serve serveFlags
 	serve.register(fs)
+	var data dataFlags // --data DIR (data.go)
+	data.register(fs)
 	files, code, ok := parseArgs(fs, args)
 	if !ok {
 		return code
@@ -74,11 +83,26 @@ current tick, flushes, prints --print/--count as above and exits 0.`)
 		}
 		plan.Facts = append(plan.Facts, fs...)
 	}
+	if code := data.check(env, fs, plan); code != 0 {
+		return code
+	}
 	if serve.listen != "" {
-		return serveNode(env, fs, plan, &serve, prints, counts)
+		return serveNode(env, fs, plan, &serve, &data, facts, prints, counts)
 	}
 	node := runtime.New(plan, runtime.Options{Clock: runtime.NewVirtualClock(time.Now())})
-	if err := node.RunBatch(*ticks); err != nil {
+	closeData, code := data.attach(env, node, facts, nil)
+	if closeData == nil {
+		return code
+	}
+	defer closeData()
+	maxTicks := *ticks
+	if maxTicks > 0 {
+		maxTicks += node.TickCount() // a restored node runs N more ticks
+	}
+	if err := node.RunBatch(maxTicks); err != nil {
+		if node.Halted() != nil {
+			err = fmt.Errorf("bloomc run: --data: %w", err) // a failed commit (data.go)
+		}
 		printErrors(env, err)
 		return exitErrors
 	}

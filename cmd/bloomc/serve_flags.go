@@ -90,7 +90,7 @@ func (f *serveFlags) register(fs *flag.FlagSet) {
 
 // serveNode runs a networked node until SIGINT/SIGTERM, then finishes the
 // current tick, flushes, and prints like the batch path.
-func serveNode(env *cliEnv, fs *flag.FlagSet, plan *compiler.Plan, f *serveFlags, prints, counts []string) int {
+func serveNode(env *cliEnv, fs *flag.FlagSet, plan *compiler.Plan, f *serveFlags, data *dataFlags, facts, prints, counts []string) int {
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(f.logLevel)); err != nil {
 		return usageError(env, fs, "--log-level: %v", err)
@@ -152,6 +152,14 @@ func serveNode(env *cliEnv, fs *flag.FlagSet, plan *compiler.Plan, f *serveFlags
 		fmt.Fprintf(env.stderr, "bloomc run: --listen %s: %v\n", f.listen, err)
 		return exitErrors
 	}
+	// Durable state (--data, data.go): restored before the first tick,
+	// closed (recording the tick counter) after the last.
+	closeData, code := data.attach(env, h.Node, facts, log)
+	if closeData == nil {
+		h.Close(0)
+		return code
+	}
+	defer closeData()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	log.Info("node listening", "self", string(h.Self), "addr", h.T.Addr().String(), "program", plan.Prog.Name, "mtls", !creds.Insecure)
