@@ -14,7 +14,6 @@ type evaluator struct {
 	ctx    *stdlib.CallContext
 	deltas [][]Tuple // per collection: the previous semi-naive round's new tuples
 	buf    []byte
-	chunk  []stdlib.Value
 	// Firings counts rule bindings that reached the head: the work the
 	// engine did, which tests use to check semi-naive evaluation.
 	firings int64
@@ -172,11 +171,12 @@ func sameCols(a, b []int) bool {
 // thousand-odd values instead of one per tuple, which is most of what the
 // garbage collector has to track in a large fixpoint.
 func (ev *evaluator) newTuple(n int) Tuple {
-	if len(ev.chunk) < n {
-		ev.chunk = make([]stdlib.Value, max(n, 4096))
+	c := ev.n.chunk // kept by the node: a tick rarely fills a chunk
+	if len(c) < n {
+		c = make([]stdlib.Value, max(n, 4096))
 	}
-	t := ev.chunk[:n:n]
-	ev.chunk = ev.chunk[n:]
+	t := c[:n:n]
+	ev.n.chunk = c[n:]
 	return t
 }
 

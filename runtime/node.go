@@ -128,6 +128,7 @@ type Node struct {
 	observers   []func(tick int64, coll string, tuples []Tuple)
 	stats       Stats
 	log         *slog.Logger
+	chunk       []stdlib.Value // values not yet handed out as tuples (eval.go)
 }
 
 type timer struct {

@@ -33,6 +33,9 @@ type relation struct {
 	gainEpoch  int64
 	grown      []Tuple
 	grownEpoch int64
+	// Spare buffers for a transient's next clear (see clear).
+	spareTuples []Tuple
+	spareTab    table
 	// markEpoch is the undo epoch in which this relation's first append
 	// was logged: appends are undone by truncation, so one entry per
 	// relation and tick is enough.
@@ -267,9 +270,13 @@ func (r *relation) clear() {
 		return
 	}
 	if r.undo != nil && r.undo.on {
+		// The old contents stay with the undo log until the tick
+		// succeeds, and then come back as r's spare buffers
+		// (undoLog.reset), so a transient that is refilled every tick
+		// does not reallocate.
 		r.undo.log(undoEntry{rel: r, kind: undoClear, tuples: r.tuples, posTab: r.pos})
-		r.tuples = nil
-		r.pos = table{}
+		r.tuples, r.pos = r.spareTuples, r.spareTab
+		r.spareTuples, r.spareTab = nil, table{}
 	} else {
 		clear(r.tuples)
 		r.tuples = r.tuples[:0]
@@ -401,6 +408,13 @@ func (u *undoLog) rollback() {
 }
 
 func (u *undoLog) reset() {
+	for _, e := range u.entries {
+		if e.kind == undoClear && e.rel.spareTuples == nil {
+			clear(e.tuples)
+			e.posTab.reset()
+			e.rel.spareTuples, e.rel.spareTab = e.tuples[:0], e.posTab
+		}
+	}
 	clear(u.entries)
 	u.entries = u.entries[:0]
 	u.epoch++
