@@ -9,20 +9,17 @@ import (
 	"time"
 )
 
-// TestThreeNodeKVS runs examples/kvs.bloom as three real processes on
-// 127.0.0.1: writes at two replicas reach the third by gossip, and on
-// SIGTERM the three print identical stores.
-func TestThreeNodeKVS(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts processes")
-	}
-	bin := bloomcBinary(t)
-	dir := t.TempDir()
+// startKVS starts examples/kvs.bloom as three replicas on free 127.0.0.1
+// ports (the example's peer facts rewritten to them).
+func startKVS(t *testing.T) (bin, dir string, addrs []string, nodes []*proc) {
+	t.Helper()
+	bin = bloomcBinary(t)
+	dir = t.TempDir()
 	src, err := os.ReadFile("../../examples/kvs.bloom")
 	if err != nil {
 		t.Fatal(err)
 	}
-	addrs := []string{freeUDPAddr(t), freeUDPAddr(t), freeUDPAddr(t)}
+	addrs = []string{freeUDPAddr(t), freeUDPAddr(t), freeUDPAddr(t)}
 	prog := string(src)
 	for i, a := range addrs {
 		prog = strings.ReplaceAll(prog, `"127.0.0.1:700`+string(rune('1'+i))+`"`, `"`+a+`"`)
@@ -30,10 +27,20 @@ func TestThreeNodeKVS(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "kvs.bloom"), []byte(prog), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	var nodes []*proc
 	for _, a := range addrs {
 		nodes = append(nodes, start(t, dir, bin, true, "run", "kvs.bloom", "--listen", a, "--insecure-dev", "--print", "kv.kv"))
 	}
+	return bin, dir, addrs, nodes
+}
+
+// TestThreeNodeKVS runs examples/kvs.bloom as three real processes on
+// 127.0.0.1: writes at two replicas reach the third by gossip, and on
+// SIGTERM the three print identical stores.
+func TestThreeNodeKVS(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts processes")
+	}
+	bin, dir, addrs, nodes := startKVS(t)
 	bloomcOK(t, dir, bin, "send", "--insecure-dev", addrs[0], `set("color", "blue")`)
 	bloomcOK(t, dir, bin, "send", "--insecure-dev", addrs[1], `set("size", "L")`)
 
@@ -140,24 +147,7 @@ func TestKVSPartitionHeals(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts processes")
 	}
-	bin := bloomcBinary(t)
-	dir := t.TempDir()
-	src, err := os.ReadFile("../../examples/kvs.bloom")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addrs := []string{freeUDPAddr(t), freeUDPAddr(t), freeUDPAddr(t)}
-	prog := string(src)
-	for i, a := range addrs {
-		prog = strings.ReplaceAll(prog, `"127.0.0.1:700`+string(rune('1'+i))+`"`, `"`+a+`"`)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "kvs.bloom"), []byte(prog), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	var nodes []*proc
-	for _, a := range addrs {
-		nodes = append(nodes, start(t, dir, bin, true, "run", "kvs.bloom", "--listen", a, "--insecure-dev", "--print", "kv.kv"))
-	}
+	bin, dir, addrs, nodes := startKVS(t)
 	nodes[2].cmd.Process.Signal(syscall.SIGSTOP)
 	bloomcOK(t, dir, bin, "send", "--insecure-dev", addrs[0], `set("during", "partition")`)
 	time.Sleep(1500 * time.Millisecond) // gossip to the cut-off replica is lost meanwhile
