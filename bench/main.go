@@ -138,6 +138,9 @@ func main() {
 		fmt.Printf("%-40s %10s %9s %12s %9s %9s\n", "", "", "", "", fmt.Sprintf("(%.1fx)", float64(peak)/1024/w.souffléMiB), "")
 	}
 	fmt.Println("\nvs Soufflé: best Soufflé time / ours (>1 means faster); (N.Nx) under peak MiB: our memory / Soufflé's.")
+	if *only == "" {
+		engineRows()
+	}
 }
 
 func prepare(dir string, i int, w workload) ([]string, error) {
