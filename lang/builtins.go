@@ -235,22 +235,8 @@ func funcTable() map[string]*Builtin {
 				}
 				return m.Elem
 			}},
-		"first": {Name: "first", Sig: "first(lpair<L1, L2>) -> L1", MinArgs: 1, MaxArgs: 1,
-			check: func(cc *callCheck) *Type {
-				t := cc.oneOf(0, nil, "an lpair", LPair)
-				if t.Kind != LPair {
-					return TInvalid
-				}
-				return t.Key
-			}},
-		"second": {Name: "second", Sig: "second(lpair<L1, L2>) -> L2", MinArgs: 1, MaxArgs: 1,
-			check: func(cc *callCheck) *Type {
-				t := cc.oneOf(0, nil, "an lpair", LPair)
-				if t.Kind != LPair {
-					return TInvalid
-				}
-				return t.Elem
-			}},
+		"first":  {Name: "first", Sig: "first(lpair<L1, L2>) -> L1", MinArgs: 1, MaxArgs: 1, check: pairPart(true)},
+		"second": {Name: "second", Sig: "second(lpair<L1, L2>) -> L2", MinArgs: 1, MaxArgs: 1, check: pairPart(false)},
 		"value": {Name: "value", Sig: "value(lmax<T>|lmin<T>|lbool|lcounter) -> T|bool|int", MinArgs: 1, MaxArgs: 1,
 			check: func(cc *callCheck) *Type {
 				t := cc.arg(0, nil)
@@ -347,4 +333,19 @@ func builtinList() []string {
 // sigList renders the signatures of a builtin for an arity message.
 func (b *Builtin) usage() string {
 	return strings.TrimSpace(b.Sig)
+}
+
+// pairPart checks first(p) or second(p): p must be an lpair, and the
+// result is its first or second lattice.
+func pairPart(first bool) func(cc *callCheck) *Type {
+	return func(cc *callCheck) *Type {
+		t := cc.oneOf(0, nil, "an lpair", LPair)
+		switch {
+		case t.Kind != LPair:
+			return TInvalid
+		case first:
+			return t.Key
+		}
+		return t.Elem
+	}
 }

@@ -346,45 +346,15 @@ var builtins = map[string]*Builtin{
 	},
 	"first": {
 		Name: "first", MinArgs: 1, MaxArgs: 1, Monotone: true,
-		Doc: "first(p) -> L1: the first component of an lpair<L1, L2>; monotone (a pair only grows by a greater first, or by its second under an equal first)",
-		Result: func(a []*lang.Type) (*lang.Type, error) {
-			if a[0] == nil || a[0].Kind != lang.LPair {
-				return nil, fmt.Errorf("first: argument must be an lpair, not %s", a[0])
-			}
-			return a[0].Key, nil
-		},
-		Call: func(_ *CallContext, t []*lang.Type, a []Value) (Value, error) {
-			pt := typeAt(t, 0)
-			p, ok := a[0].(Pair)
-			if !ok {
-				if pt != nil && pt.Kind == lang.LPair {
-					return Bottom(pt.Key), nil
-				}
-				return nil, nil
-			}
-			return p.A, nil
-		},
+		Doc:    "first(p) -> L1: the first component of an lpair<L1, L2>; monotone (a pair only grows by a greater first, or by its second under an equal first)",
+		Result: pairPartType(true),
+		Call:   pairPart(true),
 	},
 	"second": {
 		Name: "second", MinArgs: 1, MaxArgs: 1, NonMonotone: true,
-		Doc: "second(p) -> L2: the second component of an lpair<L1, L2>; not monotone (it restarts from bottom when the first component grows)",
-		Result: func(a []*lang.Type) (*lang.Type, error) {
-			if a[0] == nil || a[0].Kind != lang.LPair {
-				return nil, fmt.Errorf("second: argument must be an lpair, not %s", a[0])
-			}
-			return a[0].Elem, nil
-		},
-		Call: func(_ *CallContext, t []*lang.Type, a []Value) (Value, error) {
-			pt := typeAt(t, 0)
-			p, ok := a[0].(Pair)
-			if !ok {
-				if pt != nil && pt.Kind == lang.LPair {
-					return Bottom(pt.Elem), nil
-				}
-				return nil, nil
-			}
-			return p.B, nil
-		},
+		Doc:    "second(p) -> L2: the second component of an lpair<L1, L2>; not monotone (it restarts from bottom when the first component grows)",
+		Result: pairPartType(false),
+		Call:   pairPart(false),
 	},
 	"value": {
 		Name: "value", MinArgs: 1, MaxArgs: 1, NonMonotone: true,
@@ -589,4 +559,37 @@ func ValueOf(t *lang.Type, v Value) (Value, error) {
 		return nil, fmt.Errorf("value() of %s: an lpair has no scalar value", t)
 	}
 	return v, nil
+}
+
+// pairPartType and pairPart implement first (first == true) and second.
+func pairPartType(first bool) func(a []*lang.Type) (*lang.Type, error) {
+	return func(a []*lang.Type) (*lang.Type, error) {
+		switch {
+		case a[0] == nil || a[0].Kind != lang.LPair:
+			return nil, fmt.Errorf("first/second: argument must be an lpair, not %s", a[0])
+		case first:
+			return a[0].Key, nil
+		}
+		return a[0].Elem, nil
+	}
+}
+
+func pairPart(first bool) func(_ *CallContext, t []*lang.Type, a []Value) (Value, error) {
+	return func(_ *CallContext, t []*lang.Type, a []Value) (Value, error) {
+		p, ok := a[0].(Pair)
+		if !ok { // bottom pair: bottom of the component's lattice
+			pt := typeAt(t, 0)
+			if pt == nil || pt.Kind != lang.LPair {
+				return nil, nil
+			}
+			if first {
+				return Bottom(pt.Key), nil
+			}
+			return Bottom(pt.Elem), nil
+		}
+		if first {
+			return p.A, nil
+		}
+		return p.B, nil
+	}
 }

@@ -6,7 +6,6 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -97,18 +96,6 @@ func startNode(t *testing.T, dir, bin string, args ...string) *nodeProc {
 		t.Fatalf("bloomc %v: not listening after 20s\n%s", args, p.errText())
 	}
 	return p
-}
-
-// freeUDP returns a 127.0.0.1 address whose UDP port was free a moment
-// ago.
-func freeUDP(t *testing.T) string {
-	t.Helper()
-	c, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	return c.LocalAddr().String()
 }
 
 // runBloomc runs bin to completion and returns its stdout; it fails the
@@ -303,7 +290,7 @@ func TestCrashHarness(t *testing.T) {
 		if time.Since(start) > budget {
 			t.Fatalf("only %d kills in %v", round, budget)
 		}
-		addr := freeUDP(t)
+		addr := freeUDPAddr(t)
 		p := startNode(t, dir, bin, "run", "crash.bloom", "--listen", addr, "--insecure-dev", "--data", "data", "--log-level", "info")
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		cl, err := transport.Dial(ctx, addr, creds)
@@ -345,7 +332,7 @@ func TestCrashHarness(t *testing.T) {
 	}
 	// A last, graceful run: the restored state prints as the store
 	// holds it, and bloomc data dump agrees.
-	addr := freeUDP(t)
+	addr := freeUDPAddr(t)
 	p := startNode(t, dir, bin, "run", "crash.bloom", "--listen", addr, "--insecure-dev", "--data", "data", "--print", "kv", "--print", "hi")
 	time.Sleep(200 * time.Millisecond)
 	p.cmd.Process.Signal(syscall.SIGTERM)
@@ -453,7 +440,7 @@ most(n) <= counter(_, n);
 	}
 
 	// A data directory in use by a running node.
-	addr := freeUDP(t)
+	addr := freeUDPAddr(t)
 	p := startNode(t, dir, bin, "run", "p.bloom", "--listen", addr, "--insecure-dev", "--data", "d")
 	code, _, errOut = runBloomcCode(t, dir, bin, "run", "p.bloom", "--data", "d")
 	if code != 1 || !strings.Contains(errOut, "in use by another process") {
