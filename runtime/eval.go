@@ -180,6 +180,50 @@ func (ev *evaluator) newTuple(n int) Tuple {
 	return t
 }
 
+// derive evaluates a non-aggregating rule over steps and inserts what it
+// derives straight into the head relation, calling gained for each tuple
+// that changed it. A binding's head is built in a scratch tuple and only
+// copied when the relation does not already hold it: in a recursive
+// closure most firings re-derive known tuples, and allocating them all
+// (then dropping them) was most of the memory of transitive closure on a
+// random graph. Inserting while the rule still runs is safe: scans read a
+// snapshot of the tuple slice, index chains only ever grow at their heads,
+// and the tuples a rule sees early are ones it would see in the next
+// semi-naive round anyway.
+func (ev *evaluator) derive(rp *compiler.RulePlan, steps []*compiler.Step, gained func(Tuple)) error {
+	env := make([]stdlib.Value, rp.NVars)
+	rel := ev.n.rels[rp.Head]
+	scratch := make(Tuple, len(rp.HeadCols))
+	err := ev.run(steps, 0, env, func(env []stdlib.Value) error {
+		ev.firings++
+		for i, e := range rp.HeadCols {
+			v, err := e.Eval(env, ev.ctx)
+			if err != nil {
+				return err
+			}
+			scratch[i] = v
+		}
+		nt, kv := rel.insertCopy(scratch, ev.newTuple)
+		if kv != nil {
+			return ev.n.keyError(rp.Head, kv, rp.Pos)
+		}
+		if nt != nil {
+			gained(nt)
+		}
+		return nil
+	})
+	if err == nil {
+		return nil
+	}
+	if _, ok := err.(*RuntimeError); ok {
+		return err
+	}
+	if _, ok := err.(*KeyViolationError); ok {
+		return err
+	}
+	return &RuntimeError{Pos: rp.Pos.String(), Err: err, Rule: rp.Info.Rule.Head.QualName()}
+}
+
 // heads evaluates a rule over steps and returns the head tuples it
 // derives (aggregated when the head aggregates).
 func (ev *evaluator) heads(rp *compiler.RulePlan, steps []*compiler.Step) ([]Tuple, error) {

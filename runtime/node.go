@@ -461,25 +461,35 @@ func (n *Node) keyError(coll int, kv *KeyViolation, pos lang.Pos) error {
 // over the full collections, then, if it is recursive, semi-naive rounds
 // in which each rule variant joins one atom's previous-round delta.
 func (n *Node) evalComponent(ev *evaluator, comp *compiler.Component) error {
-	type derived struct {
-		rp *compiler.RulePlan
-		ts []Tuple
+	// delta collects the tuples that changed the component's relations
+	// in the current round (nil: not recursive, nothing to collect).
+	var delta [][]Tuple
+	if comp.Recursive {
+		delta = make([][]Tuple, len(n.rels))
 	}
-	insertAll := func(batch []derived, delta [][]Tuple) error {
-		for _, d := range batch {
-			for _, t := range d.ts {
-				nt, kv := n.rels[d.rp.Head].insert(t)
-				if kv != nil {
-					return n.keyError(d.rp.Head, kv, d.rp.Pos)
+	eval := func(rp *compiler.RulePlan, steps []*compiler.Step) error {
+		if rp.Agg == nil {
+			return ev.derive(rp, steps, func(t Tuple) {
+				if delta != nil {
+					delta[rp.Head] = append(delta[rp.Head], t)
 				}
-				if nt != nil && delta != nil {
-					delta[d.rp.Head] = append(delta[d.rp.Head], nt)
-				}
+			})
+		}
+		ts, err := ev.heads(rp, steps)
+		if err != nil {
+			return err
+		}
+		for _, t := range ts {
+			nt, kv := n.rels[rp.Head].insert(t)
+			if kv != nil {
+				return n.keyError(rp.Head, kv, rp.Pos)
+			}
+			if nt != nil && delta != nil {
+				delta[rp.Head] = append(delta[rp.Head], nt)
 			}
 		}
 		return nil
 	}
-	var batch []derived
 	if comp.Incremental && n.incremental {
 		// Persistent, monotone derived state: what earlier ticks derived
 		// is still there, so join only what the body collections gained
@@ -492,29 +502,24 @@ func (n *Node) evalComponent(ev *evaluator, comp *compiler.Component) error {
 				if len(ev.deltas[rp.AtomDeltaColl[j]]) == 0 {
 					continue
 				}
-				ts, err := ev.heads(rp, steps)
-				if err != nil {
+				if err := eval(rp, steps); err != nil {
 					return err
 				}
-				batch = append(batch, derived{rp, ts})
 			}
 		}
 	} else {
 		for _, rp := range comp.Rules {
-			ts, err := ev.heads(rp, rp.Body)
-			if err != nil {
+			if err := eval(rp, rp.Body); err != nil {
 				return err
 			}
-			batch = append(batch, derived{rp, ts})
 		}
 	}
 	if !comp.Recursive {
-		return insertAll(batch, nil)
+		return nil
 	}
-	delta := make([][]Tuple, len(n.rels))
-	if err := insertAll(batch, delta); err != nil {
-		return err
-	}
+	// Semi-naive rounds: each reads the previous round's delta, and the
+	// tuples it derives make the next one. Two buffers take turns.
+	next := make([][]Tuple, len(n.rels))
 	for {
 		empty := true
 		for _, c := range comp.Colls {
@@ -526,7 +531,10 @@ func (n *Node) evalComponent(ev *evaluator, comp *compiler.Component) error {
 			return nil
 		}
 		ev.deltas = delta
-		batch = batch[:0]
+		for _, c := range comp.Colls {
+			next[c] = next[c][:0]
+		}
+		delta, next = next, delta
 		for _, rp := range comp.Rules {
 			if !rp.Recursive {
 				continue
@@ -534,26 +542,17 @@ func (n *Node) evalComponent(ev *evaluator, comp *compiler.Component) error {
 			if rp.Agg != nil {
 				// A lattice aggregate (set) in a recursive component:
 				// recompute over the full collections and merge.
-				ts, err := ev.heads(rp, rp.Body)
-				if err != nil {
+				if err := eval(rp, rp.Body); err != nil {
 					return err
 				}
-				batch = append(batch, derived{rp, ts})
 				continue
 			}
 			for _, v := range rp.Deltas {
-				ts, err := ev.heads(rp, v)
-				if err != nil {
+				if err := eval(rp, v); err != nil {
 					return err
 				}
-				batch = append(batch, derived{rp, ts})
 			}
 		}
-		next := make([][]Tuple, len(n.rels))
-		if err := insertAll(batch, next); err != nil {
-			return err
-		}
-		delta = next
 	}
 }
 

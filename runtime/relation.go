@@ -108,6 +108,12 @@ type KeyViolation struct {
 // changed (t itself, or the merge of t into the stored tuple), or nil when
 // the relation already held it. A key violation is returned as an error.
 func (r *relation) insert(t Tuple) (Tuple, *KeyViolation) {
+	return r.insertCopy(t, nil)
+}
+
+// insertCopy is insert for a t that the caller reuses: when t is stored,
+// a copy made with alloc is (alloc nil stores t itself).
+func (r *relation) insertCopy(t Tuple, alloc func(int) Tuple) (Tuple, *KeyViolation) {
 	h, slot, i, ok := r.lookup(t)
 	if ok {
 		old := r.tuples[i]
@@ -122,7 +128,12 @@ func (r *relation) insert(t Tuple) (Tuple, *KeyViolation) {
 		if len(r.coll.Key) == len(r.coll.Types) || r.equal(old, t) {
 			return nil, nil
 		}
-		return nil, &KeyViolation{Coll: r.coll.Name, Old: old, New: t}
+		return nil, &KeyViolation{Coll: r.coll.Name, Old: old, New: slices.Clone(t)}
+	}
+	if alloc != nil {
+		c := alloc(len(t))
+		copy(c, t)
+		t = c
 	}
 	r.add(slot, h, t)
 	return t, nil
