@@ -15,6 +15,13 @@ type Expr struct {
 	IsConst bool
 	Const   stdlib.Value
 	fn      func(env []stdlib.Value, ctx *stdlib.CallContext) (stdlib.Value, error)
+	// Word computes the expression over word-packed variables (see
+	// stdlib.IsWordType) when the expression and every variable it reads
+	// have word types and its operators cannot fail: variables, literals,
+	// + - * on ints (wrapping, as on boxed values), comparisons, && || !.
+	// It is nil otherwise; the runtime then evaluates the expression on
+	// boxed values.
+	Word func(env []uint64) uint64
 }
 
 // Eval computes the expression for one binding of the variables.
@@ -34,7 +41,13 @@ func (e *Expr) String() string {
 }
 
 func constExpr(src lang.Expr, t *lang.Type, v stdlib.Value) *Expr {
-	return &Expr{Src: src, Type: t, IsConst: true, Const: v}
+	e := &Expr{Src: src, Type: t, IsConst: true, Const: v}
+	if stdlib.IsWordType(t) {
+		if w, ok := stdlib.PackWord(t, v); ok {
+			e.Word = func([]uint64) uint64 { return w }
+		}
+	}
+	return e
 }
 
 // impure functions must not be folded: their value depends on the tick.
@@ -48,9 +61,13 @@ func compileExpr(e lang.Expr, types map[lang.Expr]*lang.Type, slots map[string]i
 		if !ok || s < 0 {
 			return nil, fmt.Errorf("%s: variable %s is not bound", x.At, x.Name)
 		}
-		return &Expr{Src: e, Type: t, fn: func(env []stdlib.Value, _ *stdlib.CallContext) (stdlib.Value, error) {
+		r := &Expr{Src: e, Type: t, fn: func(env []stdlib.Value, _ *stdlib.CallContext) (stdlib.Value, error) {
 			return env[s], nil
-		}}, nil
+		}}
+		if stdlib.IsWordType(t) {
+			r.Word = func(env []uint64) uint64 { return env[s] }
+		}
+		return r, nil
 	case *lang.IntLit:
 		return literal(e, t, x.Val)
 	case *lang.FloatLit:
@@ -74,6 +91,14 @@ func compileExpr(e lang.Expr, types map[lang.Expr]*lang.Type, slots map[string]i
 			}
 			return stdlib.UnaryOp(op, at, v)
 		}}
+		if aw := a.Word; aw != nil && at != nil && t != nil && at.Kind == t.Kind {
+			switch {
+			case op == "-" && t.Kind == lang.Int:
+				r.Word = func(env []uint64) uint64 { return -aw(env) }
+			case op == "!" && t.Kind == lang.Bool:
+				r.Word = func(env []uint64) uint64 { return aw(env) ^ 1 }
+			}
+		}
 		return fold(r, a.IsConst)
 	case *lang.Binary:
 		a, err := compileExpr(x.X, types, slots)
@@ -257,7 +282,74 @@ func binary(src lang.Expr, t *lang.Type, op string, a, b *Expr) (*Expr, error) {
 			return stdlib.BinaryOp(op, ot, x, y)
 		}
 	}
-	return fold(&Expr{Src: src, Type: t, fn: fn}, a.IsConst && b.IsConst)
+	return fold(&Expr{Src: src, Type: t, fn: fn, Word: binaryWord(op, t, a, b)}, a.IsConst && b.IsConst)
+}
+
+// binaryWord is the word form of a op b, or nil (see Expr.Word).
+func binaryWord(op string, t *lang.Type, a, b *Expr) func([]uint64) uint64 {
+	x, y := a.Word, b.Word
+	if x == nil || y == nil || a.Type == nil || b.Type == nil || a.Type.Kind != b.Type.Kind || !stdlib.IsWordType(t) {
+		return nil
+	}
+	k := a.Type.Kind
+	b2w := func(c bool) uint64 {
+		if c {
+			return 1
+		}
+		return 0
+	}
+	switch op {
+	case "+", "-", "*":
+		if k != lang.Int || t.Kind != lang.Int {
+			return nil
+		}
+		switch op {
+		case "+":
+			return func(env []uint64) uint64 { return x(env) + y(env) }
+		case "-":
+			return func(env []uint64) uint64 { return x(env) - y(env) }
+		}
+		return func(env []uint64) uint64 { return x(env) * y(env) }
+	case "==":
+		return func(env []uint64) uint64 { return b2w(x(env) == y(env)) }
+	case "!=":
+		return func(env []uint64) uint64 { return b2w(x(env) != y(env)) }
+	case "&&":
+		if k != lang.Bool {
+			return nil
+		}
+		return func(env []uint64) uint64 { return x(env) & y(env) }
+	case "||":
+		if k != lang.Bool {
+			return nil
+		}
+		return func(env []uint64) uint64 { return x(env) | y(env) }
+	case "<", "<=", ">", ">=":
+		// Ints and times order as signed words; false < true as 0 < 1.
+		cmp := func(env []uint64) int {
+			p, q := x(env), y(env)
+			if k == lang.Bool {
+				return int(p) - int(q)
+			}
+			switch {
+			case int64(p) < int64(q):
+				return -1
+			case int64(p) > int64(q):
+				return 1
+			}
+			return 0
+		}
+		switch op {
+		case "<":
+			return func(env []uint64) uint64 { return b2w(cmp(env) < 0) }
+		case "<=":
+			return func(env []uint64) uint64 { return b2w(cmp(env) <= 0) }
+		case ">":
+			return func(env []uint64) uint64 { return b2w(cmp(env) > 0) }
+		}
+		return func(env []uint64) uint64 { return b2w(cmp(env) >= 0) }
+	}
+	return nil
 }
 
 func compileCall(c *lang.Call, t *lang.Type, types map[lang.Expr]*lang.Type, slots map[string]int) (*Expr, error) {
@@ -330,11 +422,20 @@ func coerceTo(e *Expr, t *lang.Type) *Expr {
 
 // equalsSlot is the condition env[slot] == e.
 func equalsSlot(slot int, e *Expr, t *lang.Type) *Expr {
-	return &Expr{Src: e.Src, Type: lang.TBool, fn: func(env []stdlib.Value, ctx *stdlib.CallContext) (stdlib.Value, error) {
+	r := &Expr{Src: e.Src, Type: lang.TBool, fn: func(env []stdlib.Value, ctx *stdlib.CallContext) (stdlib.Value, error) {
 		v, err := e.Eval(env, ctx)
 		if err != nil {
 			return nil, err
 		}
 		return stdlib.Equal(t, env[slot], v), nil
 	}}
+	if w := e.Word; w != nil && stdlib.IsWordType(t) && e.Type != nil && e.Type.Kind == t.Kind {
+		r.Word = func(env []uint64) uint64 {
+			if env[slot] == w(env) {
+				return 1
+			}
+			return 0
+		}
+	}
+	return r
 }

@@ -114,6 +114,10 @@ func (ev *evaluator) matches(rel *relation, st *compiler.Step, env []stdlib.Valu
 // scan calls f for each tuple of rel matching the step's bound columns,
 // through a hash index when there are any, until f returns false.
 func (ev *evaluator) scan(rel *relation, st *compiler.Step, env []stdlib.Value, _ bool, f func(Tuple) bool) {
+	if rel.packed() {
+		ev.scanPacked(rel, st, env, f)
+		return
+	}
 	if len(st.Lookup) == 0 {
 		// Iterate over a snapshot of the length: the relation is not
 		// modified during a rule's evaluation (heads are buffered).

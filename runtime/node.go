@@ -81,6 +81,9 @@ type Options struct {
 	// this node. Nil drops them (counted in Stats.Dropped).
 	Send   func(msgs []Message)
 	Logger *slog.Logger
+	// NoKernel runs every rule on the boxed evaluator, even where the
+	// word kernel (kernel.go) could: tests compare the two.
+	NoKernel bool
 }
 
 // Stats are counters a node keeps.
@@ -129,6 +132,9 @@ type Node struct {
 	stats       Stats
 	log         *slog.Logger
 	chunk       []stdlib.Value // values not yet handed out as tuples (eval.go)
+	// kernels has, per component of the plan, its word-kernel form
+	// (kernel.go), or nil when it runs on the boxed evaluator.
+	kernels []*kcomp
 }
 
 type timer struct {
@@ -156,6 +162,13 @@ func New(plan *compiler.Plan, opts Options) *Node {
 		if c.Info.Kind == lang.Periodic {
 			n.timers = append(n.timers, &timer{coll: c.ID, every: c.Info.Decl.Every, next: start.Add(c.Info.Decl.Every)})
 		}
+	}
+	for _, comp := range plan.Components {
+		var kc *kcomp
+		if !opts.NoKernel && len(comp.Rules) > 0 {
+			kc = n.kernelFor(comp)
+		}
+		n.kernels = append(n.kernels, kc)
 	}
 	return n
 }
@@ -403,8 +416,14 @@ func (n *Node) runTick(ev *evaluator, now time.Time, pending []pendingOp, inbox,
 		}
 	}
 	// 3. Strata to fixpoint.
-	for _, comp := range n.plan.Components {
+	for ci, comp := range n.plan.Components {
 		if len(comp.Rules) == 0 {
+			continue
+		}
+		if kc := n.kernels[ci]; kc != nil {
+			if err := n.evalKernel(ev, comp, kc); err != nil {
+				return nil, nil, err
+			}
 			continue
 		}
 		if err := n.evalComponent(ev, comp); err != nil {
@@ -443,6 +462,9 @@ func (n *Node) insert(coll int, t Tuple, pos lang.Pos) error {
 
 func (n *Node) keyError(coll int, kv *KeyViolation, pos lang.Pos) error {
 	c := n.plan.Colls[coll]
+	if kv.Err != nil {
+		return &RuntimeError{Pos: pos.String(), Err: kv.Err, Rule: c.Name}
+	}
 	var key []string
 	for _, k := range c.Key {
 		key = append(key, stdlib.Format(c.Types[k], kv.New[k]))
@@ -494,8 +516,15 @@ func (n *Node) evalComponent(ev *evaluator, comp *compiler.Component) error {
 		// Persistent, monotone derived state: what earlier ticks derived
 		// is still there, so join only what the body collections gained
 		// this tick, one atom at a time (semi-naive across ticks).
-		for i, r := range n.rels {
-			ev.deltas[i] = r.gained()
+		// Only the collections read through a delta are asked for their
+		// gains: a packed relation unpacks them.
+		clear(ev.deltas)
+		for _, rp := range comp.Rules {
+			for _, c := range rp.AtomDeltaColl {
+				if ev.deltas[c] == nil {
+					ev.deltas[c] = n.rels[c].gained()
+				}
+			}
 		}
 		for _, rp := range comp.Rules {
 			for j, steps := range rp.AtomDeltas {

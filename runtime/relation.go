@@ -40,6 +40,12 @@ type relation struct {
 	// was logged: appends are undone by truncation, so one entry per
 	// relation and tick is enough.
 	markEpoch int64
+	// Packed storage (packed.go): when width > 0, row i is
+	// words[i*width:(i+1)*width] and tuples is unused.
+	width      int
+	words      []uint64
+	rowBuf     []uint64
+	spareWords []uint64
 }
 
 // index is a hash index on some columns: a table from the columns' hash
@@ -54,8 +60,14 @@ type index struct {
 }
 
 func newRelation(c *compiler.Coll, undo *undoLog) *relation {
-	return &relation{coll: c, indexes: map[uint64]*index{}, undo: undo}
+	r := &relation{coll: c, indexes: map[uint64]*index{}, undo: undo}
+	if packable(c) {
+		r.width = len(c.Types)
+	}
+	return r
 }
+
+func (r *relation) packed() bool { return r.width > 0 }
 
 // keyHash hashes t's key columns.
 func (r *relation) keyHash(t Tuple) uint32 {
@@ -85,7 +97,12 @@ func (r *relation) lookup(t Tuple) (h uint32, slot int, pos int32, found bool) {
 	return h, slot, pos, found
 }
 
-func (r *relation) len() int { return len(r.tuples) }
+func (r *relation) len() int {
+	if r.packed() {
+		return r.rows()
+	}
+	return len(r.tuples)
+}
 
 // key encodes the key columns of t into r.keyBuf.
 func (r *relation) key(t Tuple) []byte {
@@ -102,6 +119,9 @@ func (r *relation) key(t Tuple) []byte {
 type KeyViolation struct {
 	Coll     string
 	Old, New Tuple
+	// Err, when set, is not a key violation but a tuple the relation
+	// cannot store (a value of the wrong type).
+	Err error
 }
 
 // insert adds t. It returns the tuple now stored under t's key when that
@@ -114,6 +134,22 @@ func (r *relation) insert(t Tuple) (Tuple, *KeyViolation) {
 // insertCopy is insert for a t that the caller reuses: when t is stored,
 // a copy made with alloc is (alloc nil stores t itself).
 func (r *relation) insertCopy(t Tuple, alloc func(int) Tuple) (Tuple, *KeyViolation) {
+	if r.packed() {
+		row, err := r.pack(t)
+		if err != nil {
+			return nil, &KeyViolation{Coll: r.coll.Name, New: slices.Clone(t), Err: err}
+		}
+		added, kv := r.insertRow(row)
+		if !added || kv != nil {
+			return nil, kv
+		}
+		if alloc != nil {
+			c := alloc(len(t))
+			copy(c, t)
+			t = c
+		}
+		return t, nil
+	}
 	h, slot, i, ok := r.lookup(t)
 	if ok {
 		old := r.tuples[i]
@@ -181,6 +217,13 @@ func (r *relation) add(slot int, h uint32, t Tuple) {
 // gained returns the tuples added or grown in the current tick.
 func (r *relation) gained() []Tuple {
 	var out []Tuple
+	if r.packed() {
+		rows := r.gainedRows()
+		for o := 0; o < len(rows); o += r.width {
+			out = append(out, r.unpack(rows[o:o+r.width]))
+		}
+		return out
+	}
 	if r.undo != nil && r.gainEpoch == r.undo.epoch {
 		out = r.tuples[r.gainFrom:len(r.tuples):len(r.tuples)]
 	}
@@ -217,6 +260,14 @@ func (r *relation) replace(i int32, t Tuple) {
 // remove deletes the tuple stored under t's key if it equals t (a delete
 // of a tuple that is not there is a no-op), reporting whether it did.
 func (r *relation) remove(t Tuple) bool {
+	if r.packed() {
+		slot, i, ok := r.lookupPacked(t)
+		if !ok || !r.equal(r.unpack(r.row(i)), t) {
+			return false
+		}
+		r.removeRowAt(slot, i)
+		return true
+	}
 	_, slot, i, ok := r.lookup(t)
 	if !ok || !r.equal(r.tuples[i], t) {
 		return false
@@ -227,6 +278,13 @@ func (r *relation) remove(t Tuple) bool {
 
 // removeKey deletes whatever tuple is stored under t's key.
 func (r *relation) removeKey(t Tuple) bool {
+	if r.packed() {
+		slot, i, ok := r.lookupPacked(t)
+		if ok {
+			r.removeRowAt(slot, i)
+		}
+		return ok
+	}
 	_, slot, i, ok := r.lookup(t)
 	if !ok {
 		return false
@@ -256,6 +314,12 @@ func (r *relation) removeAt(slot int, i int32) {
 
 // get returns the tuple stored under the key of t, if any.
 func (r *relation) get(t Tuple) Tuple {
+	if r.packed() {
+		if _, i, ok := r.lookupPacked(t); ok {
+			return r.unpack(r.row(i))
+		}
+		return nil
+	}
 	if _, _, i, ok := r.lookup(t); ok {
 		return r.tuples[i]
 	}
@@ -277,6 +341,10 @@ func (r *relation) contains(t Tuple) bool {
 }
 
 func (r *relation) clear() {
+	if r.packed() {
+		r.clearPacked()
+		return
+	}
 	if len(r.tuples) == 0 {
 		return
 	}
@@ -296,8 +364,8 @@ func (r *relation) clear() {
 	clear(r.indexes)
 }
 
-// index returns the hash index on cols, built or brought up to date.
-func (r *relation) index(cols []int) *index {
+// indexFor returns the index on cols, created empty if there is none.
+func (r *relation) indexFor(cols []int) *index {
 	var h uint64 = 1469598103934665603
 	for _, c := range cols {
 		h = (h ^ uint64(c+1)) * 1099511628211
@@ -307,6 +375,12 @@ func (r *relation) index(cols []int) *index {
 		ix = &index{cols: cols}
 		r.indexes[h] = ix
 	}
+	return ix
+}
+
+// index returns the hash index on cols, built or brought up to date.
+func (r *relation) index(cols []int) *index {
+	ix := r.indexFor(cols)
 	for i := ix.built; i < len(r.tuples); i++ {
 		t := r.tuples[i]
 		hh := r.colsHash(t, cols)
@@ -343,6 +417,12 @@ func (r *relation) sameCols(a, b Tuple, cols []int) bool {
 // sorted returns the tuples in the canonical order used for printing.
 func (r *relation) sorted() []Tuple {
 	out := slices.Clone(r.tuples)
+	if r.packed() {
+		out = make([]Tuple, 0, r.rows())
+		for i := range int32(r.rows()) {
+			out = append(out, r.unpack(r.row(i)))
+		}
+	}
 	types := r.coll.Types
 	slices.SortFunc(out, func(a, b Tuple) int { return compareTuples(types, a, b) })
 	return out
@@ -380,6 +460,7 @@ type undoEntry struct {
 	at     int32
 	old    Tuple
 	tuples []Tuple
+	words  []uint64 // a packed relation's rows, for undoClear
 	posTab table
 }
 
@@ -398,6 +479,13 @@ func (u *undoLog) rollback() {
 		r := e.rel
 		switch e.kind {
 		case undoAppends:
+			if r.packed() {
+				for j := int32(r.rows()) - 1; j >= e.at; j-- {
+					r.pos.remove(r.pos.slotOf(rowHash(r.row(j), r.coll.Key), j))
+				}
+				r.words = r.words[:int(e.at)*r.width]
+				break
+			}
 			for j := len(r.tuples) - 1; j >= int(e.at); j-- {
 				r.pos.remove(r.pos.slotOf(r.keyHash(r.tuples[j]), int32(j)))
 				r.tuples[j] = nil
@@ -406,11 +494,19 @@ func (u *undoLog) rollback() {
 		case undoReplace:
 			r.tuples[e.at] = e.old
 		case undoRemove:
+			if r.packed() {
+				row, _ := r.pack(e.old)
+				h := rowHash(row, r.coll.Key)
+				slot, _ := r.findRow(h, row)
+				r.pos.put(slot, h, int32(r.rows()))
+				r.words = append(r.words, row...)
+				break
+			}
 			h, slot, _, _ := r.lookup(e.old)
 			r.pos.put(slot, h, int32(len(r.tuples)))
 			r.tuples = append(r.tuples, e.old)
 		case undoClear:
-			r.tuples, r.pos = e.tuples, e.posTab
+			r.tuples, r.words, r.pos = e.tuples, e.words, e.posTab
 		}
 		clear(r.indexes)
 	}
@@ -420,7 +516,10 @@ func (u *undoLog) rollback() {
 
 func (u *undoLog) reset() {
 	for _, e := range u.entries {
-		if e.kind == undoClear && e.rel.spareTuples == nil {
+		if e.kind == undoClear && e.rel.packed() && e.rel.spareWords == nil {
+			e.posTab.reset()
+			e.rel.spareWords, e.rel.spareTab = e.words[:0], e.posTab
+		} else if e.kind == undoClear && !e.rel.packed() && e.rel.spareTuples == nil {
 			clear(e.tuples)
 			e.posTab.reset()
 			e.rel.spareTuples, e.rel.spareTab = e.tuples[:0], e.posTab
@@ -429,4 +528,20 @@ func (u *undoLog) reset() {
 	clear(u.entries)
 	u.entries = u.entries[:0]
 	u.epoch++
+}
+
+// clearPacked is clear for a packed relation.
+func (r *relation) clearPacked() {
+	if len(r.words) == 0 {
+		return
+	}
+	if r.undo != nil && r.undo.on {
+		r.undo.log(undoEntry{rel: r, kind: undoClear, words: r.words, posTab: r.pos})
+		r.words, r.pos = r.spareWords, r.spareTab
+		r.spareWords, r.spareTab = nil, table{}
+	} else {
+		r.words = r.words[:0]
+		r.pos.reset()
+	}
+	clear(r.indexes)
 }
