@@ -153,3 +153,39 @@ func BenchmarkTickOverhead(b *testing.B) {
 	b.StopTimer()
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "ticks/s")
 }
+
+const sgSrc = `
+table parent(child: int, par: int);
+table sg(a: int, b: int);
+sg(x, y) <= parent(x, p), parent(y, p), x != y;
+sg(x, y) <= parent(x, xp), sg(xp, yp), parent(y, yp);
+`
+
+// randomTree is a tree of n nodes in which node i's parent is a random
+// earlier node (the same shape as make bench's same-generation input).
+func randomTree(n int, seed uint64) [][2]int64 {
+	r := rand.New(rand.NewPCG(seed, 1))
+	var es [][2]int64
+	for i := 1; i < n; i++ {
+		es = append(es, [2]int64{int64(i), r.Int64N(int64(i))})
+	}
+	return es
+}
+
+func BenchmarkSameGeneration5000(b *testing.B) {
+	var tuples int
+	for i := 0; i < b.N; i++ {
+		plan := mustPlan(b, sgSrc)
+		id := plan.ByName["parent"].ID
+		for _, e := range randomTree(5000, 5000) {
+			plan.Facts = append(plan.Facts, &compiler.Fact{Coll: id, Tuple: Tuple{e[0], e[1]}})
+		}
+		n := New(plan, Options{Clock: NewVirtualClock(time.Unix(0, 0))})
+		if err := n.RunBatch(0); err != nil {
+			b.Fatal(err)
+		}
+		tuples, _ = n.Count("sg")
+	}
+	b.ReportMetric(float64(tuples), "tuples")
+	b.ReportMetric(float64(tuples)*float64(b.N)/b.Elapsed().Seconds(), "tuples/s")
+}

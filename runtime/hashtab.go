@@ -3,6 +3,7 @@ package runtime
 import (
 	"hash/maphash"
 	"math"
+	"math/bits"
 
 	"github.com/bloomlang/bloom/lang"
 	"github.com/bloomlang/bloom/stdlib"
@@ -64,10 +65,17 @@ type slot struct {
 }
 
 // table maps hashes to positions; equality is decided by the caller.
+// A hash's home slot is given by its top bits (h >> shift), so that slot
+// order is hash order at every table size: the kernel inserts a batch of
+// rows sorted by hash and walks the table front to back (kernel.go).
 type table struct {
 	slots []slot
 	n     int
+	shift uint8
 }
+
+// home is the slot where a probe for h starts.
+func (t *table) home(h uint32) uint32 { return uint32(uint64(h) >> t.shift) }
 
 func (t *table) grow() {
 	old := t.slots
@@ -76,12 +84,13 @@ func (t *table) grow() {
 		size = len(old) * 2
 	}
 	t.slots = make([]slot, size)
+	t.shift = uint8(32 - bits.TrailingZeros(uint(size)))
 	mask := uint32(size - 1)
 	for _, s := range old {
 		if s.pos == 0 {
 			continue
 		}
-		i := s.hash & mask
+		i := t.home(s.hash)
 		for t.slots[i].pos != 0 {
 			i = (i + 1) & mask
 		}
@@ -96,7 +105,7 @@ func (t *table) find(h uint32, eq func(pos int32) bool) (int, bool) {
 		t.grow()
 	}
 	mask := uint32(len(t.slots) - 1)
-	i := h & mask
+	i := t.home(h)
 	for {
 		s := t.slots[i]
 		if s.pos == 0 {
@@ -112,10 +121,13 @@ func (t *table) find(h uint32, eq func(pos int32) bool) (int, bool) {
 // put stores pos in the empty slot i returned by find, growing when
 // needed (then i is recomputed).
 func (t *table) put(i int, h uint32, pos int32) {
-	if (t.n+1)*2 > len(t.slots) {
+	// Grow at a load of 3/4: linear probing stays short at that load (the
+	// probes of one run share cache lines), and the table is a third of
+	// a packed relation's memory.
+	if (t.n+1)*4 > len(t.slots)*3 {
 		t.grow()
 		mask := uint32(len(t.slots) - 1)
-		j := h & mask
+		j := t.home(h)
 		for t.slots[j].pos != 0 {
 			j = (j + 1) & mask
 		}
@@ -128,7 +140,7 @@ func (t *table) put(i int, h uint32, pos int32) {
 // slotOf finds the slot that holds exactly pos.
 func (t *table) slotOf(h uint32, pos int32) int {
 	mask := uint32(len(t.slots) - 1)
-	i := h & mask
+	i := t.home(h)
 	for t.slots[i].pos != pos+1 {
 		i = (i + 1) & mask
 	}
@@ -148,7 +160,7 @@ func (t *table) remove(i int) {
 				t.n--
 				return
 			}
-			k := int(t.slots[j].hash) & mask
+			k := int(t.home(t.slots[j].hash))
 			// Move j to i unless its home k lies cyclically in (i, j].
 			if (i <= j && (i < k && k <= j)) || (i > j && (i < k || k <= j)) {
 				continue

@@ -1,6 +1,8 @@
 package runtime
 
 import (
+	"slices"
+
 	"github.com/bloomlang/bloom/compiler"
 	"github.com/bloomlang/bloom/stdlib"
 )
@@ -44,6 +46,7 @@ type krule struct {
 // kcomp is a component compiled for the kernel.
 type kcomp struct {
 	rules []*krule
+	first []*krule // the rules in firstRoundOrder
 }
 
 // kernelFor compiles comp for the kernel, or returns nil when some rule
@@ -80,6 +83,9 @@ func (n *Node) kernelFor(comp *compiler.Component) *kcomp {
 			kr.atomDeltas = append(kr.atomDeltas, ks)
 		}
 		kc.rules = append(kc.rules, kr)
+	}
+	for _, rp := range firstRoundOrder(comp.Rules) {
+		kc.first = append(kc.first, kc.rules[slices.Index(comp.Rules, rp)])
 	}
 	return kc
 }
@@ -137,7 +143,18 @@ type kexec struct {
 	deltas [][]uint64
 	// gained collects the rows that changed a relation (nil: do not).
 	gained [][]uint64
+	// The rows the current rule derived and has not inserted yet, their
+	// key hashes, and scratch for sorting them (see flush).
+	pend, sorted []uint64
+	pendHash     []uint32
+	sortedHash   []uint32
 }
+
+// flushAt is how many derived rows are buffered before they are inserted.
+// A batch is inserted in hash order, which is slot order (hashtab.go), so
+// the inserts sweep the table instead of missing the cache at random; a
+// batch is small enough to stay in cache itself.
+const flushAt = 1 << 15
 
 func (k *kexec) eval(kr *krule, steps []*kstep) error {
 	k.rule = kr
@@ -149,21 +166,70 @@ func (k *kexec) eval(kr *krule, steps []*kstep) error {
 		k.headRow = make([]uint64, len(kr.headCols))
 	}
 	k.headRow = k.headRow[:len(kr.headCols)]
-	return k.run(steps, 0)
+	if err := k.run(steps, 0); err != nil {
+		k.pend, k.pendHash = k.pend[:0], k.pendHash[:0]
+		return err
+	}
+	return k.flush()
+}
+
+// flush inserts the buffered rows of the current rule, sorted by the top
+// bits of their hashes with one counting-sort pass.
+func (k *kexec) flush() error {
+	kr := k.rule
+	n := len(k.pendHash)
+	if n == 0 {
+		return nil
+	}
+	w := len(kr.headCols)
+	rows, hashes := k.pend, k.pendHash
+	if n >= 256 {
+		const bits = 10
+		var count [1<<bits + 1]int32
+		for _, h := range hashes {
+			count[h>>(32-bits)+1]++
+		}
+		for i := 1; i < len(count); i++ {
+			count[i] += count[i-1]
+		}
+		k.sorted = slices.Grow(k.sorted[:0], len(rows))[:len(rows)]
+		k.sortedHash = slices.Grow(k.sortedHash[:0], n)[:n]
+		for i, h := range hashes {
+			b := h >> (32 - bits)
+			j := count[b]
+			count[b]++
+			k.sortedHash[j] = h
+			copy(k.sorted[int(j)*w:int(j)*w+w], rows[i*w:i*w+w])
+		}
+		rows, hashes = k.sorted, k.sortedHash
+	}
+	head := kr.head
+	var err error
+	for i, h := range hashes {
+		row := rows[i*w : i*w+w]
+		added, kv := head.insertRowHash(row, h)
+		if kv != nil {
+			err = k.ev.n.keyError(kr.rp.Head, kv, kr.rp.Pos)
+			break
+		}
+		if added && k.gained != nil {
+			k.gained[kr.rp.Head] = append(k.gained[kr.rp.Head], row...)
+		}
+	}
+	k.pend, k.pendHash = k.pend[:0], k.pendHash[:0]
+	return err
 }
 
 func (k *kexec) emit() error {
 	kr := k.rule
 	k.ev.firings++
-	for i, f := range kr.headCols {
-		k.headRow[i] = f(k.env)
+	start := len(k.pend)
+	for _, f := range kr.headCols {
+		k.pend = append(k.pend, f(k.env))
 	}
-	added, kv := kr.head.insertRow(k.headRow)
-	if kv != nil {
-		return k.ev.n.keyError(kr.rp.Head, kv, kr.rp.Pos)
-	}
-	if added && k.gained != nil {
-		k.gained[kr.rp.Head] = append(k.gained[kr.rp.Head], k.headRow...)
+	k.pendHash = append(k.pendHash, rowHash(k.pend[start:], kr.head.coll.Key))
+	if len(k.pendHash) >= flushAt {
+		return k.flush()
 	}
 	return nil
 }
@@ -276,7 +342,7 @@ func (n *Node) evalKernel(ev *evaluator, comp *compiler.Component, kc *kcomp) er
 			}
 		}
 	} else {
-		for _, kr := range kc.rules {
+		for _, kr := range kc.first {
 			if err := k.eval(kr, kr.body); err != nil {
 				return err
 			}

@@ -537,7 +537,7 @@ func (n *Node) evalComponent(ev *evaluator, comp *compiler.Component) error {
 			}
 		}
 	} else {
-		for _, rp := range comp.Rules {
+		for _, rp := range firstRoundOrder(comp.Rules) {
 			if err := eval(rp, rp.Body); err != nil {
 				return err
 			}
@@ -583,6 +583,27 @@ func (n *Node) evalComponent(ev *evaluator, comp *compiler.Component) error {
 			}
 		}
 	}
+}
+
+// firstRoundOrder orders a component's rules for its first, full round:
+// the recursive rules first, then the others. Heads are inserted as they
+// are derived, and the second round joins everything the first added, so
+// a recursive rule that ran after the base rules would see their tuples
+// twice: once now over the full relation and again as the delta (same
+// generation derived every tuple twice that way).
+func firstRoundOrder(rules []*compiler.RulePlan) []*compiler.RulePlan {
+	out := make([]*compiler.RulePlan, 0, len(rules))
+	for _, rp := range rules {
+		if rp.Recursive {
+			out = append(out, rp)
+		}
+	}
+	for _, rp := range rules {
+		if !rp.Recursive {
+			out = append(out, rp)
+		}
+	}
+	return out
 }
 
 // effective drops pending changes that would change nothing, so that a

@@ -65,7 +65,7 @@ func (r *relation) findRow(h uint32, row []uint64) (int, bool) {
 	}
 	mask := uint32(len(t.slots) - 1)
 	key, w, words := r.coll.Key, r.width, r.words
-	i := h & mask
+	i := t.home(h)
 	for {
 		s := t.slots[i]
 		if s.pos == 0 {
@@ -91,7 +91,11 @@ func (r *relation) findRow(h uint32, row []uint64) (int, bool) {
 // insertRow adds row (copied) unless its key is stored, reporting whether
 // it did; a different row under the same key is a key violation.
 func (r *relation) insertRow(row []uint64) (bool, *KeyViolation) {
-	h := rowHash(row, r.coll.Key)
+	return r.insertRowHash(row, rowHash(row, r.coll.Key))
+}
+
+// insertRowHash is insertRow for a row whose key hash h is known.
+func (r *relation) insertRowHash(row []uint64, h uint32) (bool, *KeyViolation) {
 	slot, found := r.findRow(h, row)
 	if found {
 		if len(r.coll.Key) == r.width {
