@@ -139,10 +139,10 @@ type kexec struct {
 	env     []uint64
 	headRow []uint64
 	rule    *krule
-	// deltas holds the rows each delta scan reads, by collection.
-	deltas [][]uint64
-	// gained collects the rows that changed a relation (nil: do not).
-	gained [][]uint64
+	// deltas holds the rows each delta scan reads, by collection: a
+	// relation's rows are only appended while a component is evaluated,
+	// so what a round added is a range of them.
+	deltas []rowRange
 	// The rows the current rule derived and has not inserted yet, their
 	// key hashes, and scratch for sorting them (see flush).
 	pend, sorted []uint64
@@ -207,13 +207,9 @@ func (k *kexec) flush() error {
 	var err error
 	for i, h := range hashes {
 		row := rows[i*w : i*w+w]
-		added, kv := head.insertRowHash(row, h)
-		if kv != nil {
+		if _, kv := head.insertRowHash(row, h); kv != nil {
 			err = k.ev.n.keyError(kr.rp.Head, kv, kr.rp.Pos)
 			break
-		}
-		if added && k.gained != nil {
-			k.gained[kr.rp.Head] = append(k.gained[kr.rp.Head], row...)
 		}
 	}
 	k.pend, k.pendHash = k.pend[:0], k.pendHash[:0]
@@ -289,24 +285,20 @@ func (k *kexec) run(steps []*kstep, i int) error {
 	}
 	var err error
 	if st.delta {
-		w := st.rel.width
-		rows := k.deltas[st.coll]
+		rg := k.deltas[st.coll]
 		st.setProbe(env)
-	next:
-		for o := 0; o+w <= len(rows); o += w {
-			row := rows[o : o+w : o+w]
+		st.rel.store.each(rg.from, rg.to, func(row []uint64) bool {
 			for j, c := range st.cols {
 				if row[c] != st.probe[j] {
-					continue next
+					return true
 				}
 			}
 			if st.bind(row, env) {
-				if err = k.run(steps, i+1); err != nil {
-					return err
-				}
+				err = k.run(steps, i+1)
 			}
-		}
-		return nil
+			return err == nil
+		})
+		return err
 	}
 	st.setProbe(env)
 	st.rel.eachMatch(st.cols, st.probe, func(row []uint64) bool {
@@ -319,21 +311,25 @@ func (k *kexec) run(steps []*kstep, i int) error {
 	return err
 }
 
+// rowRange is the rows [from, to) of a packed relation.
+type rowRange struct{ from, to int }
+
 // evalKernel is evalComponent for a component compiled for the kernel.
 func (n *Node) evalKernel(ev *evaluator, comp *compiler.Component, kc *kcomp) error {
-	k := &kexec{ev: ev}
-	if comp.Recursive {
-		k.gained = make([][]uint64, len(n.rels))
+	k := &kexec{ev: ev, deltas: make([]rowRange, len(n.rels))}
+	start := make([]int, len(n.rels))
+	for _, c := range comp.Colls {
+		start[c] = n.rels[c].rows()
 	}
 	if comp.Incremental && n.incremental {
-		k.deltas = make([][]uint64, len(n.rels))
+		for _, kr := range kc.rules {
+			for _, c := range kr.rp.AtomDeltaColl {
+				k.deltas[c] = rowRange{n.rels[c].gainedFrom(), n.rels[c].rows()}
+			}
+		}
 		for _, kr := range kc.rules {
 			for j, steps := range kr.atomDeltas {
-				c := kr.rp.AtomDeltaColl[j]
-				if k.deltas[c] == nil {
-					k.deltas[c] = n.rels[c].gainedRows()
-				}
-				if len(k.deltas[c]) == 0 {
+				if rg := k.deltas[kr.rp.AtomDeltaColl[j]]; rg.from == rg.to {
 					continue
 				}
 				if err := k.eval(kr, steps); err != nil {
@@ -351,21 +347,20 @@ func (n *Node) evalKernel(ev *evaluator, comp *compiler.Component, kc *kcomp) er
 	if !comp.Recursive {
 		return nil
 	}
-	next := make([][]uint64, len(n.rels))
+	// Semi-naive rounds: each joins what the previous one added.
 	for {
 		empty := true
 		for _, c := range comp.Colls {
-			if len(k.gained[c]) > 0 {
+			now := n.rels[c].rows()
+			k.deltas[c] = rowRange{start[c], now}
+			if now > start[c] {
 				empty = false
 			}
+			start[c] = now
 		}
 		if empty {
 			return nil
 		}
-		for _, c := range comp.Colls {
-			next[c] = next[c][:0]
-		}
-		k.deltas, k.gained, next = k.gained, next, k.gained
 		for _, kr := range kc.rules {
 			if !kr.rp.Recursive {
 				continue

@@ -41,12 +41,75 @@ func hashWord(h, w uint64) uint64 {
 
 func finishHash(h uint64) uint32 { return uint32(mix64(h)) }
 
-func (r *relation) rows() int { return len(r.words) / r.width }
-
-func (r *relation) row(i int32) []uint64 {
-	o := int(i) * r.width
-	return r.words[o : o+r.width : o+r.width]
+// rowStore holds a packed relation's rows in chunks of chunkRows rows, so
+// that growing never copies the rows already stored (a flat slice copied
+// itself on every growth and, until the collector ran, kept its old
+// copies: a third of transitive closure's peak memory) and a row's
+// position is stable for as long as it is stored. Only the first chunk
+// grows by reallocation, which keeps small relations small.
+type rowStore struct {
+	width  int
+	chunks [][]uint64
+	n      int
 }
+
+const (
+	chunkShift = 12
+	chunkRows  = 1 << chunkShift
+	chunkMask  = chunkRows - 1
+)
+
+func (s *rowStore) row(i int32) []uint64 {
+	ch := s.chunks[i>>chunkShift]
+	o := int(i&chunkMask) * s.width
+	return ch[o : o+s.width : o+s.width]
+}
+
+func (s *rowStore) push(row []uint64) {
+	c := s.n >> chunkShift
+	if c == len(s.chunks) {
+		if c == 0 {
+			s.chunks = append(s.chunks, make([]uint64, 0, 8*s.width))
+		} else {
+			s.chunks = append(s.chunks, make([]uint64, 0, chunkRows*s.width))
+		}
+	}
+	s.chunks[c] = append(s.chunks[c], row...)
+	s.n++
+}
+
+// truncate keeps the first n rows.
+func (s *rowStore) truncate(n int) {
+	if n >= s.n {
+		return
+	}
+	s.n = n
+	c := n >> chunkShift
+	if c < len(s.chunks) {
+		s.chunks[c] = s.chunks[c][:(n&chunkMask)*s.width]
+		for j := c + 1; j < len(s.chunks); j++ {
+			s.chunks[j] = s.chunks[j][:0]
+		}
+	}
+}
+
+// each calls f for rows [from, to) until f returns false.
+func (s *rowStore) each(from, to int, f func([]uint64) bool) {
+	w := s.width
+	for i := from; i < to; {
+		ch := s.chunks[i>>chunkShift]
+		end := min(to, (i|chunkMask)+1)
+		for o := (i & chunkMask) * w; i < end; i, o = i+1, o+w {
+			if !f(ch[o : o+w : o+w]) {
+				return
+			}
+		}
+	}
+}
+
+func (r *relation) rows() int { return r.store.n }
+
+func (r *relation) row(i int32) []uint64 { return r.store.row(i) }
 
 // rowHash hashes a row's cols.
 func rowHash(row []uint64, cols []int) uint32 {
@@ -64,7 +127,7 @@ func (r *relation) findRow(h uint32, row []uint64) (int, bool) {
 		t.grow()
 	}
 	mask := uint32(len(t.slots) - 1)
-	key, w, words := r.coll.Key, r.width, r.words
+	key, w, chunks := r.coll.Key, r.width, r.store.chunks
 	i := t.home(h)
 	for {
 		s := t.slots[i]
@@ -72,10 +135,12 @@ func (r *relation) findRow(h uint32, row []uint64) (int, bool) {
 			return int(i), false
 		}
 		if s.hash == h {
-			base := int(s.pos-1) * w
+			p := s.pos - 1
+			ch := chunks[p>>chunkShift]
+			base := int(p&chunkMask) * w
 			same := true
 			for _, c := range key {
-				if words[base+c] != row[c] {
+				if ch[base+c] != row[c] {
 					same = false
 					break
 				}
@@ -123,15 +188,16 @@ func (r *relation) addRow(slot int, h uint32, row []uint64) {
 		r.gainEpoch, r.gainFrom = u.epoch, n
 	}
 	r.pos.put(slot, h, n)
-	r.words = append(r.words, row...)
+	r.store.push(row)
 }
 
-// gainedRows is gained for a packed relation: the rows added this tick.
-func (r *relation) gainedRows() []uint64 {
+// gainedFrom is gained for a packed relation: the rows added this tick
+// are rows()[gainedFrom():].
+func (r *relation) gainedFrom() int {
 	if r.undo != nil && r.gainEpoch == r.undo.epoch {
-		return r.words[int(r.gainFrom)*r.width : len(r.words) : len(r.words)]
+		return int(r.gainFrom)
 	}
-	return nil
+	return r.rows()
 }
 
 // pack converts t into r.rowBuf.
@@ -183,7 +249,7 @@ func (r *relation) removeRowAt(slot int, i int32) {
 		r.pos.slots[r.pos.slotOf(rowHash(moved, r.coll.Key), last)].pos = i + 1
 		copy(r.row(i), moved)
 	}
-	r.words = r.words[:int(last)*r.width]
+	r.store.truncate(int(last))
 	clear(r.indexes)
 	if r.undo != nil {
 		r.undo.log(undoEntry{rel: r, kind: undoRemove, old: old})
@@ -194,14 +260,13 @@ func (r *relation) removeRowAt(slot int, i int32) {
 func (r *relation) indexRows(cols []int) *index {
 	ix := r.indexFor(cols)
 	n := r.rows()
-	w := r.width
 	for i := ix.built; i < n; i++ {
-		row := r.words[i*w : i*w+w]
+		row := r.row(int32(i))
 		h := rowHash(row, cols)
 		slot, found := ix.heads.find(h, func(p int32) bool {
-			o := int(p) * w
+			other := r.row(p)
 			for _, c := range cols {
-				if r.words[o+c] != row[c] {
+				if other[c] != row[c] {
 					return false
 				}
 			}
@@ -251,12 +316,7 @@ func (ev *evaluator) scanPacked(rel *relation, st *compiler.Step, env []stdlib.V
 func (r *relation) eachMatch(cols []int, probe []uint64, f func([]uint64) bool) {
 	w := r.width
 	if len(cols) == 0 {
-		words := r.words // a snapshot: later appends are not seen
-		for o := 0; o+w <= len(words); o += w {
-			if !f(words[o : o+w : o+w]) {
-				return
-			}
-		}
+		r.store.each(0, r.rows(), f) // rows appended meanwhile are not seen
 		return
 	}
 	var h uint64
@@ -278,9 +338,9 @@ func (r *relation) eachMatch(cols []int, probe []uint64, f func([]uint64) bool) 
 	}
 	ix := r.indexRows(cols)
 	slot, ok := ix.heads.find(hh, func(p int32) bool {
-		o := int(p) * w
+		row := r.row(p)
 		for j, c := range cols {
-			if r.words[o+c] != probe[j] {
+			if row[c] != probe[j] {
 				return false
 			}
 		}

@@ -40,12 +40,12 @@ type relation struct {
 	// was logged: appends are undone by truncation, so one entry per
 	// relation and tick is enough.
 	markEpoch int64
-	// Packed storage (packed.go): when width > 0, row i is
-	// words[i*width:(i+1)*width] and tuples is unused.
+	// Packed storage (packed.go): when width > 0, the rows are in store
+	// and tuples is unused.
 	width      int
-	words      []uint64
+	store      rowStore
 	rowBuf     []uint64
-	spareWords []uint64
+	spareStore rowStore
 }
 
 // index is a hash index on some columns: a table from the columns' hash
@@ -63,6 +63,7 @@ func newRelation(c *compiler.Coll, undo *undoLog) *relation {
 	r := &relation{coll: c, indexes: map[uint64]*index{}, undo: undo}
 	if packable(c) {
 		r.width = len(c.Types)
+		r.store.width = r.width
 	}
 	return r
 }
@@ -218,9 +219,8 @@ func (r *relation) add(slot int, h uint32, t Tuple) {
 func (r *relation) gained() []Tuple {
 	var out []Tuple
 	if r.packed() {
-		rows := r.gainedRows()
-		for o := 0; o < len(rows); o += r.width {
-			out = append(out, r.unpack(rows[o:o+r.width]))
+		for i := r.gainedFrom(); i < r.rows(); i++ {
+			out = append(out, r.unpack(r.row(int32(i))))
 		}
 		return out
 	}
@@ -460,7 +460,7 @@ type undoEntry struct {
 	at     int32
 	old    Tuple
 	tuples []Tuple
-	words  []uint64 // a packed relation's rows, for undoClear
+	store  rowStore // a packed relation's rows, for undoClear
 	posTab table
 }
 
@@ -483,7 +483,7 @@ func (u *undoLog) rollback() {
 				for j := int32(r.rows()) - 1; j >= e.at; j-- {
 					r.pos.remove(r.pos.slotOf(rowHash(r.row(j), r.coll.Key), j))
 				}
-				r.words = r.words[:int(e.at)*r.width]
+				r.store.truncate(int(e.at))
 				break
 			}
 			for j := len(r.tuples) - 1; j >= int(e.at); j-- {
@@ -499,14 +499,14 @@ func (u *undoLog) rollback() {
 				h := rowHash(row, r.coll.Key)
 				slot, _ := r.findRow(h, row)
 				r.pos.put(slot, h, int32(r.rows()))
-				r.words = append(r.words, row...)
+				r.store.push(row)
 				break
 			}
 			h, slot, _, _ := r.lookup(e.old)
 			r.pos.put(slot, h, int32(len(r.tuples)))
 			r.tuples = append(r.tuples, e.old)
 		case undoClear:
-			r.tuples, r.words, r.pos = e.tuples, e.words, e.posTab
+			r.tuples, r.store, r.pos = e.tuples, e.store, e.posTab
 		}
 		clear(r.indexes)
 	}
@@ -516,9 +516,10 @@ func (u *undoLog) rollback() {
 
 func (u *undoLog) reset() {
 	for _, e := range u.entries {
-		if e.kind == undoClear && e.rel.packed() && e.rel.spareWords == nil {
+		if e.kind == undoClear && e.rel.packed() && e.rel.spareStore.chunks == nil {
 			e.posTab.reset()
-			e.rel.spareWords, e.rel.spareTab = e.words[:0], e.posTab
+			e.store.truncate(0)
+			e.rel.spareStore, e.rel.spareTab = e.store, e.posTab
 		} else if e.kind == undoClear && !e.rel.packed() && e.rel.spareTuples == nil {
 			clear(e.tuples)
 			e.posTab.reset()
@@ -532,15 +533,16 @@ func (u *undoLog) reset() {
 
 // clearPacked is clear for a packed relation.
 func (r *relation) clearPacked() {
-	if len(r.words) == 0 {
+	if r.rows() == 0 {
 		return
 	}
 	if r.undo != nil && r.undo.on {
-		r.undo.log(undoEntry{rel: r, kind: undoClear, words: r.words, posTab: r.pos})
-		r.words, r.pos = r.spareWords, r.spareTab
-		r.spareWords, r.spareTab = nil, table{}
+		r.undo.log(undoEntry{rel: r, kind: undoClear, store: r.store, posTab: r.pos})
+		r.store, r.pos = r.spareStore, r.spareTab
+		r.store.width = r.width
+		r.spareStore, r.spareTab = rowStore{}, table{}
 	} else {
-		r.words = r.words[:0]
+		r.store.truncate(0)
 		r.pos.reset()
 	}
 	clear(r.indexes)
