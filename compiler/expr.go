@@ -22,6 +22,10 @@ type Expr struct {
 	// It is nil otherwise; the runtime then evaluates the expression on
 	// boxed values.
 	Word func(env []uint64) uint64
+	// VarSlot is the slot + 1 of the variable the expression is, or 0
+	// when it is not a plain variable (the kernel copies such head
+	// columns without a call).
+	VarSlot int
 }
 
 // Eval computes the expression for one binding of the variables.
@@ -67,6 +71,7 @@ func compileExpr(e lang.Expr, types map[lang.Expr]*lang.Type, slots map[string]i
 		if stdlib.IsWordType(t) {
 			r.Word = func(env []uint64) uint64 { return env[s] }
 		}
+		r.VarSlot = s + 1
 		return r, nil
 	case *lang.IntLit:
 		return literal(e, t, x.Val)

@@ -31,6 +31,7 @@ type kstep struct {
 	word  func([]uint64) uint64
 	slot  int
 	point bool // the lookup columns are the key: at most one row
+	ix    ixCache
 }
 
 // krule is a rule compiled for the kernel.
@@ -38,6 +39,9 @@ type krule struct {
 	rp         *compiler.RulePlan
 	head       *relation
 	headCols   []func([]uint64) uint64
+	// headVars has each head column's variable slot when every head
+	// column is a plain variable, else nil.
+	headVars []int
 	body       []*kstep
 	deltas     [][]*kstep
 	atomDeltas [][]*kstep
@@ -63,6 +67,10 @@ func (n *Node) kernelFor(comp *compiler.Component) *kcomp {
 				return nil
 			}
 			kr.headCols = append(kr.headCols, e.Word)
+			kr.headVars = append(kr.headVars, e.VarSlot-1)
+		}
+		if slices.Contains(kr.headVars, -1) {
+			kr.headVars = nil
 		}
 		var ok bool
 		if kr.body, ok = n.ksteps(rp.Body); !ok {
@@ -220,8 +228,14 @@ func (k *kexec) emit() error {
 	kr := k.rule
 	k.ev.firings++
 	start := len(k.pend)
-	for _, f := range kr.headCols {
-		k.pend = append(k.pend, f(k.env))
+	if kr.headVars != nil {
+		for _, s := range kr.headVars {
+			k.pend = append(k.pend, k.env[s])
+		}
+	} else {
+		for _, f := range kr.headCols {
+			k.pend = append(k.pend, f(k.env))
+		}
 	}
 	k.pendHash = append(k.pendHash, rowHash(k.pend[start:], kr.head.coll.Key))
 	if len(k.pendHash) >= flushAt {
@@ -301,13 +315,13 @@ func (k *kexec) run(steps []*kstep, i int) error {
 		return err
 	}
 	st.setProbe(env)
-	st.rel.eachMatch(st.cols, st.probe, func(row []uint64) bool {
+	st.rel.eachMatchCached(st.cols, st.probe, func(row []uint64) bool {
 		if !st.bind(row, env) {
 			return true
 		}
 		err = k.run(steps, i+1)
 		return err == nil
-	})
+	}, &st.ix)
 	return err
 }
 

@@ -250,7 +250,7 @@ func (r *relation) removeRowAt(slot int, i int32) {
 		copy(r.row(i), moved)
 	}
 	r.store.truncate(int(last))
-	clear(r.indexes)
+	r.dropIndexes()
 	if r.undo != nil {
 		r.undo.log(undoEntry{rel: r, kind: undoRemove, old: old})
 	}
@@ -259,6 +259,14 @@ func (r *relation) removeRowAt(slot int, i int32) {
 // indexRows is index for a packed relation.
 func (r *relation) indexRows(cols []int) *index {
 	ix := r.indexFor(cols)
+	r.extendIndex(ix)
+	return ix
+}
+
+// extendIndex adds the rows appended since ix was last brought up to
+// date.
+func (r *relation) extendIndex(ix *index) {
+	cols := ix.cols
 	n := r.rows()
 	for i := ix.built; i < n; i++ {
 		row := r.row(int32(i))
@@ -281,7 +289,6 @@ func (r *relation) indexRows(cols []int) *index {
 		}
 	}
 	ix.built = n
-	return ix
 }
 
 // scanPacked is evaluator.scan over a packed relation for the boxed
@@ -314,6 +321,16 @@ func (ev *evaluator) scanPacked(rel *relation, st *compiler.Step, env []stdlib.V
 // false. It reads the words afresh for each row, so that rows added while
 // f runs (derived heads) do not upset it.
 func (r *relation) eachMatch(cols []int, probe []uint64, f func([]uint64) bool) {
+	r.eachMatchCached(cols, probe, f, nil)
+}
+
+// ixCache remembers the index a step probes, saving the map lookup.
+type ixCache struct {
+	ix  *index
+	gen uint64
+}
+
+func (r *relation) eachMatchCached(cols []int, probe []uint64, f func([]uint64) bool, cache *ixCache) {
 	w := r.width
 	if len(cols) == 0 {
 		r.store.each(0, r.rows(), f) // rows appended meanwhile are not seen
@@ -336,7 +353,18 @@ func (r *relation) eachMatch(cols []int, probe []uint64, f func([]uint64) bool) 
 		}
 		return
 	}
-	ix := r.indexRows(cols)
+	var ix *index
+	if cache != nil && cache.ix != nil && cache.gen == r.ixGen {
+		ix = cache.ix
+		if ix.built < r.rows() {
+			r.extendIndex(ix)
+		}
+	} else {
+		ix = r.indexRows(cols)
+		if cache != nil {
+			cache.ix, cache.gen = ix, r.ixGen
+		}
+	}
 	slot, ok := ix.heads.find(hh, func(p int32) bool {
 		row := r.row(p)
 		for j, c := range cols {

@@ -46,6 +46,14 @@ type relation struct {
 	store      rowStore
 	rowBuf     []uint64
 	spareStore rowStore
+	// ixGen counts the times indexes were dropped, so that a cached
+	// *index (kernel.go) knows when it is stale.
+	ixGen uint64
+}
+
+func (r *relation) dropIndexes() {
+	clear(r.indexes)
+	r.ixGen++
 }
 
 // index is a hash index on some columns: a table from the columns' hash
@@ -251,6 +259,7 @@ func (r *relation) replace(i int32, t Tuple) {
 		for _, c := range ix.cols {
 			if slices.Contains(r.coll.LatticeCols, c) {
 				delete(r.indexes, h)
+				r.ixGen++
 				break
 			}
 		}
@@ -306,7 +315,7 @@ func (r *relation) removeAt(slot int, i int32) {
 	}
 	r.tuples[last] = nil
 	r.tuples = r.tuples[:last]
-	clear(r.indexes)
+	r.dropIndexes()
 	if r.undo != nil {
 		r.undo.log(undoEntry{rel: r, kind: undoRemove, old: old})
 	}
@@ -361,7 +370,7 @@ func (r *relation) clear() {
 		r.tuples = r.tuples[:0]
 		r.pos.reset()
 	}
-	clear(r.indexes)
+	r.dropIndexes()
 }
 
 // indexFor returns the index on cols, created empty if there is none.
@@ -508,7 +517,7 @@ func (u *undoLog) rollback() {
 		case undoClear:
 			r.tuples, r.store, r.pos = e.tuples, e.store, e.posTab
 		}
-		clear(r.indexes)
+		r.dropIndexes()
 	}
 	u.entries = u.entries[:0]
 	u.on = on
@@ -545,5 +554,5 @@ func (r *relation) clearPacked() {
 		r.store.truncate(0)
 		r.pos.reset()
 	}
-	clear(r.indexes)
+	r.dropIndexes()
 }
