@@ -36,12 +36,12 @@ type kstep struct {
 
 // krule is a rule compiled for the kernel.
 type krule struct {
-	rp         *compiler.RulePlan
-	head       *relation
-	headCols   []func([]uint64) uint64
+	rp       *compiler.RulePlan
+	head     *relation
+	headCols []func([]uint64) uint64
 	// headVars has each head column's variable slot when every head
 	// column is a plain variable, else nil.
-	headVars []int
+	headVars   []int
 	body       []*kstep
 	deltas     [][]*kstep
 	atomDeltas [][]*kstep
