@@ -162,7 +162,7 @@ type kexec struct {
 // A batch is inserted in hash order, which is slot order (hashtab.go), so
 // the inserts sweep the table instead of missing the cache at random; a
 // batch is small enough to stay in cache itself.
-const flushAt = 1 << 15
+const flushAt = 1 << 17
 
 func (k *kexec) eval(kr *krule, steps []*kstep) error {
 	k.rule = kr
@@ -181,8 +181,8 @@ func (k *kexec) eval(kr *krule, steps []*kstep) error {
 	return k.flush()
 }
 
-// flush inserts the buffered rows of the current rule, sorted by the top
-// bits of their hashes with one counting-sort pass.
+// flush inserts the buffered rows of the current rule in the order of
+// the top 16 bits of their hashes (two counting-sort passes of 8 bits).
 func (k *kexec) flush() error {
 	kr := k.rule
 	n := len(k.pendHash)
@@ -191,27 +191,15 @@ func (k *kexec) flush() error {
 	}
 	w := len(kr.headCols)
 	rows, hashes := k.pend, k.pendHash
-	if n >= 256 {
-		const bits = 10
-		var count [1<<bits + 1]int32
-		for _, h := range hashes {
-			count[h>>(32-bits)+1]++
-		}
-		for i := 1; i < len(count); i++ {
-			count[i] += count[i-1]
-		}
+	if n >= 1024 {
 		k.sorted = slices.Grow(k.sorted[:0], len(rows))[:len(rows)]
 		k.sortedHash = slices.Grow(k.sortedHash[:0], n)[:n]
-		for i, h := range hashes {
-			b := h >> (32 - bits)
-			j := count[b]
-			count[b]++
-			k.sortedHash[j] = h
-			copy(k.sorted[int(j)*w:int(j)*w+w], rows[i*w:i*w+w])
-		}
-		rows, hashes = k.sorted, k.sortedHash
+		// LSD: by bits 16-23 into sorted, then by bits 24-31 back.
+		radixPass(rows, hashes, k.sorted, k.sortedHash, w, 16)
+		radixPass(k.sorted, k.sortedHash, rows, hashes, w, 24)
 	}
 	head := kr.head
+	head.pos.reserve(head.pos.n + n)
 	var err error
 	for i, h := range hashes {
 		row := rows[i*w : i*w+w]
@@ -222,6 +210,25 @@ func (k *kexec) flush() error {
 	}
 	k.pend, k.pendHash = k.pend[:0], k.pendHash[:0]
 	return err
+}
+
+// radixPass moves rows of width w and their hashes from src to dst,
+// stably ordered by the byte of the hash at shift.
+func radixPass(src []uint64, srcHash []uint32, dst []uint64, dstHash []uint32, w int, shift uint) {
+	var count [257]int
+	for _, h := range srcHash {
+		count[(h>>shift)&0xff+1]++
+	}
+	for i := 1; i < len(count); i++ {
+		count[i] += count[i-1]
+	}
+	for i, h := range srcHash {
+		b := (h >> shift) & 0xff
+		j := count[b]
+		count[b]++
+		dstHash[j] = h
+		copy(dst[j*w:j*w+w], src[i*w:i*w+w])
+	}
 }
 
 func (k *kexec) emit() error {
