@@ -293,10 +293,22 @@ func binary(src lang.Expr, t *lang.Type, op string, a, b *Expr) (*Expr, error) {
 // binaryWord is the word form of a op b, or nil (see Expr.Word).
 func binaryWord(op string, t *lang.Type, a, b *Expr) func([]uint64) uint64 {
 	x, y := a.Word, b.Word
-	if x == nil || y == nil || a.Type == nil || b.Type == nil || a.Type.Kind != b.Type.Kind || !stdlib.IsWordType(t) {
+	if x == nil || y == nil || a.Type == nil || b.Type == nil || !stdlib.IsWordType(t) {
 		return nil
 	}
-	k := a.Type.Kind
+	// lmin<int> and lmax<int> words are ints (a word is never bottom):
+	// they take part in int arithmetic and comparisons as their value.
+	k, kb := a.Type.Kind, b.Type.Kind
+	lattice := k != lang.Int && stdlib.IsIntWord(a.Type) || kb != lang.Int && stdlib.IsIntWord(b.Type)
+	if stdlib.IsIntWord(a.Type) {
+		k = lang.Int
+	}
+	if stdlib.IsIntWord(b.Type) {
+		kb = lang.Int
+	}
+	if k != kb {
+		return nil
+	}
 	b2w := func(c bool) uint64 {
 		if c {
 			return 1
@@ -305,7 +317,7 @@ func binaryWord(op string, t *lang.Type, a, b *Expr) func([]uint64) uint64 {
 	}
 	switch op {
 	case "+", "-", "*":
-		if k != lang.Int || t.Kind != lang.Int {
+		if k != lang.Int || !stdlib.IsIntWord(t) || lattice && op == "*" {
 			return nil
 		}
 		switch op {
@@ -416,13 +428,18 @@ func coerceTo(e *Expr, t *lang.Type) *Expr {
 		}
 	}
 	inner := e
-	return &Expr{Src: e.Src, Type: t, fn: func(env []stdlib.Value, ctx *stdlib.CallContext) (stdlib.Value, error) {
+	r := &Expr{Src: e.Src, Type: t, fn: func(env []stdlib.Value, ctx *stdlib.CallContext) (stdlib.Value, error) {
 		v, err := inner.Eval(env, ctx)
 		if err != nil {
 			return nil, err
 		}
 		return stdlib.Coerce(t, v)
 	}}
+	if stdlib.IsIntWord(e.Type) && stdlib.IsIntWord(t) {
+		// int, lmin<int> and lmax<int> share their words.
+		r.Word, r.VarSlot = e.Word, e.VarSlot
+	}
+	return r
 }
 
 // equalsSlot is the condition env[slot] == e.

@@ -300,7 +300,7 @@ func (n *Node) durableChanges() []Change {
 				tr.rescan = true
 			}
 		case undoClear:
-			for _, t := range e.tuples {
+			for _, t := range e.clr.tuples {
 				tr.touch(r.coll, t, &buf)
 			}
 			tr.rescan = true

@@ -49,6 +49,9 @@ type krule struct {
 
 // kcomp is a component compiled for the kernel.
 type kcomp struct {
+	// rels are the relations the rules read and write: the kernel runs
+	// only while all of them are packed (relation.demote).
+	rels  []*relation
 	rules []*krule
 	first []*krule // the rules in firstRoundOrder
 }
@@ -91,6 +94,14 @@ func (n *Node) kernelFor(comp *compiler.Component) *kcomp {
 			kr.atomDeltas = append(kr.atomDeltas, ks)
 		}
 		kc.rules = append(kc.rules, kr)
+		kc.rels = append(kc.rels, kr.head)
+		for _, steps := range append(append([][]*kstep{kr.body}, kr.deltas...), kr.atomDeltas...) {
+			for _, st := range steps {
+				if st.rel != nil {
+					kc.rels = append(kc.rels, st.rel)
+				}
+			}
+		}
 	}
 	for _, rp := range firstRoundOrder(comp.Rules) {
 		kc.first = append(kc.first, kc.rules[slices.Index(comp.Rules, rp)])
@@ -149,8 +160,9 @@ type kexec struct {
 	rule    *krule
 	// deltas holds the rows each delta scan reads, by collection: a
 	// relation's rows are only appended while a component is evaluated,
-	// so what a round added is a range of them.
-	deltas []rowRange
+	// so what a round added is a range of them, plus the rows before the
+	// range that a lattice merge grew.
+	deltas []rowDelta
 	// The rows the current rule derived and has not inserted yet, their
 	// key hashes, and scratch for sorting them (see flush).
 	pend, sorted []uint64
@@ -306,9 +318,9 @@ func (k *kexec) run(steps []*kstep, i int) error {
 	}
 	var err error
 	if st.delta {
-		rg := k.deltas[st.coll]
+		d := k.deltas[st.coll]
 		st.setProbe(env)
-		st.rel.store.each(rg.from, rg.to, func(row []uint64) bool {
+		each := func(row []uint64) bool {
 			for j, c := range st.cols {
 				if row[c] != st.probe[j] {
 					return true
@@ -318,7 +330,13 @@ func (k *kexec) run(steps []*kstep, i int) error {
 				err = k.run(steps, i+1)
 			}
 			return err == nil
-		})
+		}
+		st.rel.store.each(d.from, d.to, each)
+		for _, r := range d.extra {
+			if err != nil || !each(st.rel.row(r)) {
+				break
+			}
+		}
 		return err
 	}
 	st.setProbe(env)
@@ -332,25 +350,42 @@ func (k *kexec) run(steps []*kstep, i int) error {
 	return err
 }
 
-// rowRange is the rows [from, to) of a packed relation.
-type rowRange struct{ from, to int }
+// rowDelta is the rows [from, to) of a packed relation and the rows in
+// extra.
+type rowDelta struct {
+	from, to int
+	extra    []int32
+}
+
+// usable reports whether every relation of kc is still packed.
+func (kc *kcomp) usable() bool {
+	for _, r := range kc.rels {
+		if !r.packed() {
+			return false
+		}
+	}
+	return true
+}
 
 // evalKernel is evalComponent for a component compiled for the kernel.
 func (n *Node) evalKernel(ev *evaluator, comp *compiler.Component, kc *kcomp) error {
-	k := &kexec{ev: ev, deltas: make([]rowRange, len(n.rels))}
+	k := &kexec{ev: ev, deltas: make([]rowDelta, len(n.rels))}
 	start := make([]int, len(n.rels))
+	grown := make([]int, len(n.rels))
 	for _, c := range comp.Colls {
-		start[c] = n.rels[c].rows()
+		start[c], grown[c] = n.rels[c].rows(), n.rels[c].grownMark()
 	}
 	if comp.Incremental && n.incremental {
 		for _, kr := range kc.rules {
 			for _, c := range kr.rp.AtomDeltaColl {
-				k.deltas[c] = rowRange{n.rels[c].gainedFrom(), n.rels[c].rows()}
+				r := n.rels[c]
+				from := r.gainedFrom()
+				k.deltas[c] = rowDelta{from, r.rows(), r.grownSince(0, from)}
 			}
 		}
 		for _, kr := range kc.rules {
 			for j, steps := range kr.atomDeltas {
-				if rg := k.deltas[kr.rp.AtomDeltaColl[j]]; rg.from == rg.to {
+				if d := k.deltas[kr.rp.AtomDeltaColl[j]]; d.from == d.to && len(d.extra) == 0 {
 					continue
 				}
 				if err := k.eval(kr, steps); err != nil {
@@ -372,12 +407,13 @@ func (n *Node) evalKernel(ev *evaluator, comp *compiler.Component, kc *kcomp) er
 	for {
 		empty := true
 		for _, c := range comp.Colls {
-			now := n.rels[c].rows()
-			k.deltas[c] = rowRange{start[c], now}
-			if now > start[c] {
+			r := n.rels[c]
+			now, g := r.rows(), r.grownMark()
+			k.deltas[c] = rowDelta{start[c], now, r.grownSince(grown[c], start[c])}
+			if now > start[c] || len(k.deltas[c].extra) > 0 {
 				empty = false
 			}
-			start[c] = now
+			start[c], grown[c] = now, g
 		}
 		if empty {
 			return nil

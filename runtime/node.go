@@ -420,6 +420,9 @@ func (n *Node) runTick(ev *evaluator, now time.Time, pending []pendingOp, inbox,
 		if len(comp.Rules) == 0 {
 			continue
 		}
+		if kc := n.kernels[ci]; kc != nil && !kc.usable() {
+			n.kernels[ci] = nil // a relation was demoted (packed.go)
+		}
 		if kc := n.kernels[ci]; kc != nil {
 			if err := n.evalKernel(ev, comp, kc); err != nil {
 				return nil, nil, err

@@ -2,8 +2,10 @@ package runtime
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/bloomlang/bloom/compiler"
+	"github.com/bloomlang/bloom/lang"
 	"github.com/bloomlang/bloom/stdlib"
 )
 
@@ -20,7 +22,10 @@ import (
 
 // packable reports whether c is stored packed.
 func packable(c *compiler.Coll) bool {
-	if c.Info == nil || c.Info.Durable || c.Merge || len(c.LatticeCols) > 0 || len(c.Types) == 0 {
+	if c.Info == nil || c.Info.Durable || len(c.Types) == 0 {
+		return false
+	}
+	if len(c.LatticeCols) > 0 && !c.Merge {
 		return false
 	}
 	for _, t := range c.Types {
@@ -165,6 +170,9 @@ func (r *relation) insertRowHash(row []uint64, h uint32) (bool, *KeyViolation) {
 	if found {
 		if len(r.coll.Key) == r.width {
 			return false, nil
+		}
+		if r.coll.Merge {
+			return r.mergeRow(r.pos.slots[slot].pos-1, row), nil
 		}
 		old := r.row(r.pos.slots[slot].pos - 1)
 		for c := range row {
@@ -382,4 +390,94 @@ func (r *relation) eachMatchCached(cols []int, probe []uint64, f func([]uint64) 
 			return
 		}
 	}
+}
+
+// mergeRow merges row's lattice columns (lmin<int>, lmax<int>) into the
+// stored row i, reporting whether it grew.
+func (r *relation) mergeRow(i int32, row []uint64) bool {
+	old := r.row(i)
+	grew := false
+	for _, c := range r.coll.LatticeCols {
+		grows := int64(row[c]) < int64(old[c])
+		if r.coll.Types[c].Kind == lang.LMax {
+			grows = int64(row[c]) > int64(old[c])
+		}
+		if !grows {
+			continue
+		}
+		if !grew {
+			grew = true
+			if u := r.undo; u != nil && u.on {
+				u.log(undoEntry{rel: r, kind: undoReplace, at: i, row: len(u.words)})
+				u.words = append(u.words, old...)
+			}
+		}
+		old[c] = row[c]
+	}
+	if !grew {
+		return false
+	}
+	if u := r.undo; u != nil {
+		if r.grownEpoch != u.epoch {
+			r.grownRows, r.grownEpoch = r.grownRows[:0], u.epoch
+		}
+		r.grownRows = append(r.grownRows, i)
+	}
+	r.dropLatticeIndexes()
+	return true
+}
+
+// grownSince returns the rows below the append range [from, ...) whose
+// lattice columns grew in this tick after the first mark entries of the
+// grown list (rows at or past from are read as appended rows anyway).
+func (r *relation) grownSince(mark, from int) []int32 {
+	if r.undo == nil || r.grownEpoch != r.undo.epoch || mark >= len(r.grownRows) {
+		return nil
+	}
+	var out []int32
+	for _, i := range r.grownRows[mark:] {
+		if int(i) < from {
+			out = append(out, i)
+		}
+	}
+	// A row that grew twice is read once.
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// grownMark is the length of this tick's grown list.
+func (r *relation) grownMark() int {
+	if r.undo == nil || r.grownEpoch != r.undo.epoch {
+		return 0
+	}
+	return len(r.grownRows)
+}
+
+// demote turns a packed relation into a boxed one: the fallback for a
+// value without a word (the bottom of an lmin<int> column, a value of the
+// wrong type), which must be stored as it is. Row positions are kept, so
+// the undo log's entries stay valid; kernels over the relation stop
+// running (Node.demote).
+func (r *relation) demote() {
+	n := r.rows()
+	r.tuples = make([]Tuple, 0, n)
+	for i := range int32(n) {
+		r.tuples = append(r.tuples, r.unpack(r.row(i)))
+	}
+	if r.grownEpoch == r.undo.epochOrZero() {
+		r.grown = r.grown[:0]
+		for _, i := range r.grownRows {
+			r.grown = append(r.grown, r.tuples[i])
+		}
+	}
+	r.grownRows = nil
+	r.width = 0
+	r.store = rowStore{}
+	r.spareStore, r.spareTab = rowStore{}, table{}
+	r.pos = table{}
+	for i, t := range r.tuples {
+		h, slot, _, _ := r.lookup(t)
+		r.pos.put(slot, h, int32(i))
+	}
+	r.dropIndexes()
 }

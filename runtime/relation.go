@@ -33,6 +33,8 @@ type relation struct {
 	gainEpoch  int64
 	grown      []Tuple
 	grownEpoch int64
+	// grownRows is grown for a packed relation: the rows a merge grew.
+	grownRows []int32
 	// Spare buffers for a transient's next clear (see clear).
 	spareTuples []Tuple
 	spareTab    table
@@ -146,10 +148,20 @@ func (r *relation) insertCopy(t Tuple, alloc func(int) Tuple) (Tuple, *KeyViolat
 	if r.packed() {
 		row, err := r.pack(t)
 		if err != nil {
-			return nil, &KeyViolation{Coll: r.coll.Name, New: slices.Clone(t), Err: err}
+			r.demote()
+			return r.insertCopy(t, alloc)
 		}
-		added, kv := r.insertRow(row)
-		if !added || kv != nil {
+		h := rowHash(row, r.coll.Key)
+		slot, found := r.findRow(h, row)
+		if found && r.coll.Merge {
+			i := r.pos.slots[slot].pos - 1
+			if !r.mergeRow(i, row) {
+				return nil, nil
+			}
+			return r.unpack(r.row(i)), nil
+		}
+		changed, kv := r.insertRowHash(row, h)
+		if !changed || kv != nil {
 			return nil, kv
 		}
 		if alloc != nil {
@@ -227,8 +239,12 @@ func (r *relation) add(slot int, h uint32, t Tuple) {
 func (r *relation) gained() []Tuple {
 	var out []Tuple
 	if r.packed() {
-		for i := r.gainedFrom(); i < r.rows(); i++ {
+		from := r.gainedFrom()
+		for i := from; i < r.rows(); i++ {
 			out = append(out, r.unpack(r.row(int32(i))))
+		}
+		for _, i := range r.grownSince(0, from) {
+			out = append(out, r.unpack(r.row(i)))
 		}
 		return out
 	}
@@ -254,7 +270,12 @@ func (r *relation) replace(i int32, t Tuple) {
 	if r.undo != nil {
 		r.undo.log(undoEntry{rel: r, kind: undoReplace, at: i, old: old})
 	}
-	// Indexes over lattice columns would now be stale.
+	r.dropLatticeIndexes()
+}
+
+// dropLatticeIndexes drops the indexes over lattice columns, which a
+// merge has made stale.
+func (r *relation) dropLatticeIndexes() {
 	for h, ix := range r.indexes {
 		for _, c := range ix.cols {
 			if slices.Contains(r.coll.LatticeCols, c) {
@@ -362,7 +383,7 @@ func (r *relation) clear() {
 		// succeeds, and then come back as r's spare buffers
 		// (undoLog.reset), so a transient that is refilled every tick
 		// does not reallocate.
-		r.undo.log(undoEntry{rel: r, kind: undoClear, tuples: r.tuples, posTab: r.pos})
+		r.undo.log(undoEntry{rel: r, kind: undoClear, clr: &clearedState{tuples: r.tuples, posTab: r.pos}})
 		r.tuples, r.pos = r.spareTuples, r.spareTab
 		r.spareTuples, r.spareTab = nil, table{}
 	} else {
@@ -450,6 +471,7 @@ func compareTuples(types []*lang.Type, a, b Tuple) int {
 // rolled back and change no state.
 type undoLog struct {
 	entries []undoEntry
+	words   []uint64 // old packed rows of undoReplace entries
 	on      bool
 	epoch   int64
 }
@@ -464,12 +486,22 @@ const (
 )
 
 type undoEntry struct {
-	rel    *relation
-	kind   undoKind
-	at     int32
-	old    Tuple
+	rel  *relation
+	kind undoKind
+	at   int32
+	old  Tuple // the tuple replaced or removed
+	// row, when old is nil in an undoReplace, is the offset in the log's
+	// words of a packed relation's old row (packed merges, which are
+	// many, log no boxed tuple).
+	row int
+	clr *clearedState // undoClear
+}
+
+// clearedState is what a relation held before a clear.
+type clearedState struct {
 	tuples []Tuple
-	store  rowStore // a packed relation's rows, for undoClear
+	store  rowStore
+	width  int
 	posTab table
 }
 
@@ -501,7 +533,21 @@ func (u *undoLog) rollback() {
 			}
 			r.tuples = r.tuples[:e.at]
 		case undoReplace:
-			r.tuples[e.at] = e.old
+			old := e.old
+			if old == nil {
+				row := u.words[e.row : e.row+len(r.coll.Types)]
+				if r.packed() {
+					copy(r.row(e.at), row)
+					break
+				}
+				old = r.unpack(row) // demoted since
+			}
+			if r.packed() {
+				row, _ := r.pack(old)
+				copy(r.row(e.at), row)
+				break
+			}
+			r.tuples[e.at] = old
 		case undoRemove:
 			if r.packed() {
 				row, _ := r.pack(e.old)
@@ -515,28 +561,36 @@ func (u *undoLog) rollback() {
 			r.pos.put(slot, h, int32(len(r.tuples)))
 			r.tuples = append(r.tuples, e.old)
 		case undoClear:
-			r.tuples, r.store, r.pos = e.tuples, e.store, e.posTab
+			c := e.clr
+			r.tuples, r.store, r.pos, r.width = c.tuples, c.store, c.posTab, c.width
 		}
 		r.dropIndexes()
 	}
 	u.entries = u.entries[:0]
+	u.words = u.words[:0]
 	u.on = on
 }
 
 func (u *undoLog) reset() {
 	for _, e := range u.entries {
-		if e.kind == undoClear && e.rel.packed() && e.rel.spareStore.chunks == nil {
-			e.posTab.reset()
-			e.store.truncate(0)
-			e.rel.spareStore, e.rel.spareTab = e.store, e.posTab
-		} else if e.kind == undoClear && !e.rel.packed() && e.rel.spareTuples == nil {
-			clear(e.tuples)
-			e.posTab.reset()
-			e.rel.spareTuples, e.rel.spareTab = e.tuples[:0], e.posTab
+		// A cleared relation's old buffers become its spares, if it is
+		// still stored the way it was when cleared (see demote).
+		if e.kind != undoClear {
+			continue
+		}
+		if c := e.clr; c.width > 0 && e.rel.width == c.width && e.rel.spareStore.chunks == nil {
+			c.posTab.reset()
+			c.store.truncate(0)
+			e.rel.spareStore, e.rel.spareTab = c.store, c.posTab
+		} else if c.width == 0 && !e.rel.packed() && e.rel.spareTuples == nil {
+			clear(c.tuples)
+			c.posTab.reset()
+			e.rel.spareTuples, e.rel.spareTab = c.tuples[:0], c.posTab
 		}
 	}
 	clear(u.entries)
 	u.entries = u.entries[:0]
+	u.words = u.words[:0]
 	u.epoch++
 }
 
@@ -546,7 +600,7 @@ func (r *relation) clearPacked() {
 		return
 	}
 	if r.undo != nil && r.undo.on {
-		r.undo.log(undoEntry{rel: r, kind: undoClear, store: r.store, posTab: r.pos})
+		r.undo.log(undoEntry{rel: r, kind: undoClear, clr: &clearedState{store: r.store, posTab: r.pos, width: r.width}})
 		r.store, r.pos = r.spareStore, r.spareTab
 		r.store.width = r.width
 		r.spareStore, r.spareTab = rowStore{}, table{}
@@ -555,4 +609,11 @@ func (r *relation) clearPacked() {
 		r.pos.reset()
 	}
 	r.dropIndexes()
+}
+
+func (u *undoLog) epochOrZero() int64 {
+	if u == nil {
+		return 0
+	}
+	return u.epoch
 }

@@ -2,22 +2,40 @@ package stdlib
 
 import "github.com/bloomlang/bloom/lang"
 
-// Word types are the scalar types whose values fit one machine word with
-// equality as word equality: int, bool and time. The runtime stores
-// relations of word-typed columns packed, as rows of uint64 words, which
-// the garbage collector does not scan and joins compare without
-// unboxing. (Floats are left out: -0 == +0 and NaN == NaN under Compare,
-// so their bits are not an equality.)
+// Word types are the types whose values fit one machine word with
+// equality as word equality: int, bool, time, and lmin<int> and
+// lmax<int> other than their bottom (which has no word: PackWord refuses
+// it). The runtime stores relations of word-typed columns packed, as rows
+// of uint64 words, which the garbage collector does not scan and joins
+// compare without unboxing. (Floats are left out: -0 == +0 and NaN == NaN
+// under Compare, so their bits are not an equality.)
 func IsWordType(t *lang.Type) bool {
-	return t != nil && (t.Kind == lang.Int || t.Kind == lang.Bool || t.Kind == lang.Time)
+	if t == nil {
+		return false
+	}
+	switch t.Kind {
+	case lang.Int, lang.Bool, lang.Time:
+		return true
+	case lang.LMin, lang.LMax:
+		return t.Elem != nil && t.Elem.Kind == lang.Int
+	}
+	return false
+}
+
+// IsIntWord reports whether t's words are ints: int, lmin<int>, lmax<int>.
+func IsIntWord(t *lang.Type) bool {
+	return t != nil && (t.Kind == lang.Int || IsWordType(t) && (t.Kind == lang.LMin || t.Kind == lang.LMax))
 }
 
 // PackWord returns v, a value of word type t, as a word. It accepts what
 // Coerce accepts and reports false for anything else.
 func PackWord(t *lang.Type, v Value) (uint64, bool) {
+	if !IsWordType(t) {
+		return 0, false
+	}
 	switch x := v.(type) {
 	case int64:
-		if t.Kind == lang.Int {
+		if IsIntWord(t) {
 			return uint64(x), true
 		}
 	case Time:
@@ -38,7 +56,7 @@ func PackWord(t *lang.Type, v Value) (uint64, bool) {
 	}
 	switch x := c.(type) {
 	case int64:
-		return uint64(x), t.Kind == lang.Int
+		return uint64(x), IsIntWord(t)
 	case Time:
 		return uint64(x), t.Kind == lang.Time
 	case bool:

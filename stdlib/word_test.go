@@ -26,6 +26,10 @@ func TestPackWordRoundTrip(t *testing.T) {
 		{tBool, int64(1), nil},
 		{tTime, Time(-5), Time(-5)},
 		{tTime, Time(1 << 62), Time(1 << 62)},
+		{tLMin(tInt), int64(-3), int64(-3)},
+		{tLMin(tInt), nil, nil}, // bottom has no word
+		{&lang.Type{Kind: lang.LMax, Elem: tInt}, int64(9), int64(9)},
+		{tLMin(&lang.Type{Kind: lang.Float}), 1.5, nil},
 	}
 	for _, c := range cases {
 		w, ok := PackWord(c.t, c.in)
@@ -40,7 +44,7 @@ func TestPackWordRoundTrip(t *testing.T) {
 			t.Errorf("UnpackWord(PackWord(%s, %#v)) = %#v, want %#v", c.t, c.in, got, c.want)
 		}
 	}
-	if IsWordType(&lang.Type{Kind: lang.Float}) || IsWordType(&lang.Type{Kind: lang.LMin, Elem: tInt}) || !IsWordType(tTime) {
-		t.Error("IsWordType: floats and lattices are not word types, time is")
+	if IsWordType(&lang.Type{Kind: lang.Float}) || IsWordType(tLMin(&lang.Type{Kind: lang.Float})) || !IsWordType(tTime) || !IsWordType(tLMin(tInt)) {
+		t.Error("IsWordType: floats and lmin<float> are not word types, time and lmin<int> are")
 	}
 }

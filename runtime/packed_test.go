@@ -1,0 +1,105 @@
+package runtime
+
+import (
+	"testing"
+	"time"
+)
+
+// packedNode is newTestNode with the word kernel on or off.
+func packedNode(t *testing.T, src string, noKernel bool) *Node {
+	t.Helper()
+	return New(mustPlan(t, src), Options{Clock: NewVirtualClock(time.Unix(1000, 0)), Self: "n1:1", NoKernel: noKernel})
+}
+
+// An lmin<int> relation is stored packed and merged by the kernel; a
+// bottom, which has no word, demotes it to boxed storage, after which the
+// boxed evaluator runs its rules and the results are the same.
+func TestPackedLatticeMergeAndDemotion(t *testing.T) {
+	const src = `
+		input add(x: int, y: int, w: int);
+		input go(x: int);
+		table edge(x: int, y: int, w: int);
+		table dist(n: int, d: lmin<int>) key(n);
+		table src(k: string, m: lmap<string, lmin<int>>) key(k);
+		edge(1, 2, 5); edge(1, 3, 1); edge(3, 2, 1); edge(2, 4, 1);
+		edge(x, y, w) <= add(x, y, w);
+		dist(1, 0);
+		dist(y, d + w) <= dist(x, d), edge(x, y, w);
+		src("a", {"x": 3});
+		dist(9, at(m, "missing")) <= src(_, m), go(_);
+	`
+	for _, noKernel := range []bool{false, true} {
+		n := packedNode(t, src, noKernel)
+		if err := n.Tick(); err != nil {
+			t.Fatal(err)
+		}
+		if !n.rels[n.plan.ByName["dist"].ID].packed() {
+			t.Fatal("dist(int, lmin<int>) is not packed")
+		}
+		if got, want := contents(t, n, "dist"), "dist(1, 0) dist(2, 2) dist(3, 1) dist(4, 3)"; got != want {
+			t.Errorf("noKernel=%v: dist = %s, want %s", noKernel, got, want)
+		}
+		// Next tick: a bottom arrives and dist is demoted; a new edge
+		// still derives through the boxed evaluator.
+		if err := n.Enqueue("go", Tuple{int64(1)}); err != nil {
+			t.Fatal(err)
+		}
+		if err := n.Tick(); err != nil {
+			t.Fatal(err)
+		}
+		if err := n.Enqueue("add", Tuple{int64(4), int64(5), int64(1)}); err != nil {
+			t.Fatal(err)
+		}
+		if err := n.Tick(); err != nil {
+			t.Fatal(err)
+		}
+		if n.rels[n.plan.ByName["dist"].ID].packed() {
+			t.Error("dist holds a bottom and is still packed")
+		}
+		if got, want := contents(t, n, "dist"), "dist(1, 0) dist(2, 2) dist(3, 1) dist(4, 3) dist(5, 4) dist(9, bottom)"; got != want {
+			t.Errorf("noKernel=%v: after demotion dist = %s, want %s", noKernel, got, want)
+		}
+	}
+}
+
+// A tick that fails after a packed relation was cleared, demoted and
+// refilled leaves it as it was before the tick, packed again.
+func TestPackedDemotionRollsBack(t *testing.T) {
+	n := packedNode(t, `
+		input in(x: int);
+		scratch s(n: int, v: lmin<int>) key(n);
+		table m(k: int, mm: lmap<string, lmin<int>>) key(k);
+		table bad(x: int);
+		table seen(n: int, v: lmin<int>) key(n);
+		m(1, {"a": 1});
+		s(x, 7) <= in(x);
+		s(x, at(mm, "zz")) <= in(x), m(_, mm), x > 10;
+		bad(10 / (x - 20)) <= s(x, _);
+		seen(n, v) <= s(n, v);
+	`, false)
+	n.Enqueue("in", Tuple{int64(1)})
+	if err := n.Tick(); err != nil {
+		t.Fatal(err)
+	}
+	s := n.rels[n.plan.ByName["s"].ID]
+	if !s.packed() {
+		t.Fatal("s is not packed")
+	}
+	before := contents(t, n, "seen")
+	// x = 20: s is cleared, then a bottom demotes it, then the division
+	// by zero fails the tick.
+	n.Enqueue("in", Tuple{int64(20)})
+	if err := n.Tick(); err == nil {
+		t.Fatal("the tick did not fail")
+	}
+	if !s.packed() || contents(t, n, "s") != "s(1, 7)" || contents(t, n, "seen") != before {
+		t.Fatalf("after the failed tick: packed %v, s = %s, seen = %s (want s(1, 7), %s)", s.packed(), contents(t, n, "s"), contents(t, n, "seen"), before)
+	}
+	n.Enqueue("in", Tuple{int64(30)})
+	if err := n.Tick(); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := contents(t, n, "seen"), "seen(1, 7) seen(30, 7)"; got != want {
+		t.Errorf("seen = %s, want %s", got, want)
+	}
+}
