@@ -407,7 +407,14 @@ func (r *relation) mergeRow(i int32, row []uint64) bool {
 		}
 		if !grew {
 			grew = true
-			if u := r.undo; u != nil && u.on {
+			// The row's value before the tick is all a rollback needs:
+			// log it on the first merge of the tick only (shortest
+			// paths merges a row many times per tick).
+			if int(i) >= len(r.logged) {
+				r.logged = append(r.logged, make([]int64, r.rows()-len(r.logged))...)
+			}
+			if u := r.undo; u != nil && u.on && r.logged[i] != u.epoch+1 {
+				r.logged[i] = u.epoch + 1
 				u.log(undoEntry{rel: r, kind: undoReplace, at: i, row: len(u.words)})
 				u.words = append(u.words, old...)
 			}

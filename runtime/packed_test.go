@@ -103,3 +103,45 @@ func TestPackedDemotionRollsBack(t *testing.T) {
 		t.Errorf("seen = %s, want %s", got, want)
 	}
 }
+
+// A failed tick undoes the merges it made into a packed lattice column,
+// including a row merged several times in the tick.
+func TestPackedMergeRollsBack(t *testing.T) {
+	for _, noKernel := range []bool{false, true} {
+		n := packedNode(t, `
+			input in(x: int);
+			table best(k: int, v: lmin<int>) key(k);
+			table bad(x: int);
+			best(1, 100);
+			best(1, x) <= in(x);
+			best(1, x - 1) <= in(x);
+			best(2, x) <= in(x);
+			bad(10 / (x - 5)) <= in(x), best(1, _); // after best has merged
+		`, noKernel)
+		if err := n.Tick(); err != nil {
+			t.Fatal(err)
+		}
+		n.Enqueue("in", Tuple{int64(50)})
+		if err := n.Tick(); err != nil {
+			t.Fatal(err)
+		}
+		want := "best(1, 49) best(2, 50)"
+		if got := contents(t, n, "best"); got != want {
+			t.Fatalf("noKernel=%v: best = %s, want %s", noKernel, got, want)
+		}
+		n.Enqueue("in", Tuple{int64(5)}) // merges 5 and 4 into best(1), then fails
+		if err := n.Tick(); err == nil {
+			t.Fatal("the tick did not fail")
+		}
+		if got := contents(t, n, "best"); got != want {
+			t.Errorf("noKernel=%v: after the failed tick best = %s, want %s", noKernel, got, want)
+		}
+		n.Enqueue("in", Tuple{int64(7)})
+		if err := n.Tick(); err != nil {
+			t.Fatal(err)
+		}
+		if got, want := contents(t, n, "best"), "best(1, 6) best(2, 7)"; got != want {
+			t.Errorf("noKernel=%v: best = %s, want %s", noKernel, got, want)
+		}
+	}
+}

@@ -35,6 +35,12 @@ type relation struct {
 	grownEpoch int64
 	// grownRows is grown for a packed relation: the rows a merge grew.
 	grownRows []int32
+	// logged has, per row of a packed merging relation, the undo epoch
+	// + 1 in which its old value was last logged for a rollback. It is
+	// indexed by row position and never shrinks: rows only move or go
+	// (removals, clears) before a tick's first merge, so an entry for
+	// the current epoch always belongs to the row now there.
+	logged []int64
 	// Spare buffers for a transient's next clear (see clear).
 	spareTuples []Tuple
 	spareTab    table
