@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/bloomlang/bloom/lang"
@@ -169,39 +170,55 @@ func (p *Plan) FactsFromCSV(rel, path string, r io.Reader) ([]*Fact, error) {
 	if coll == nil {
 		return nil, fmt.Errorf("%s: unknown collection %s", path, rel)
 	}
+	var out []*Fact
+	err := p.readCSV(coll, path, r, func(line int, t []stdlib.Value) error {
+		out = append(out, &Fact{Coll: coll.ID, Tuple: slices.Clone(t), Pos: lang.Pos{File: path, Line: line, Col: 1}})
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// readCSV parses the rows of a CSV file for coll and calls row for each
+// (t is reused between calls).
+func (p *Plan) readCSV(coll *Coll, path string, r io.Reader, row func(line int, t []stdlib.Value) error) error {
+	rel := coll.Name
 	cr := csv.NewReader(r)
 	cr.FieldsPerRecord = -1
 	cr.ReuseRecord = true
-	var out []*Fact
+	t := make([]stdlib.Value, len(coll.Types))
 	for {
 		rec, err := cr.Read()
 		if err == io.EOF {
-			return out, nil
+			return nil
 		}
 		if err != nil {
 			var pe *csv.ParseError
 			if errors.As(err, &pe) {
 				// The line where the bad record starts (an unterminated
 				// quote is only detected at the end of the file).
-				return nil, fmt.Errorf("%s:%d: %v", path, pe.StartLine, pe.Err)
+				return fmt.Errorf("%s:%d: %v", path, pe.StartLine, pe.Err)
 			}
-			return nil, fmt.Errorf("%s: %v", path, err)
+			return fmt.Errorf("%s: %v", path, err)
 		}
 		// FieldPos is only valid for a record that was read without error
 		// (it panics after a parse error).
 		line, _ := cr.FieldPos(0)
 		if len(rec) != len(coll.Types) {
-			return nil, fmt.Errorf("%s:%d: %s has %d columns, the line has %d fields", path, line, rel, len(coll.Types), len(rec))
+			return fmt.Errorf("%s:%d: %s has %d columns, the line has %d fields", path, line, rel, len(coll.Types), len(rec))
 		}
-		t := make([]stdlib.Value, len(rec))
 		for i, field := range rec {
 			v, err := parseField(coll.Types[i], field)
 			if err != nil {
-				return nil, fmt.Errorf("%s:%d: column %s (%s): %v", path, line, coll.Info.Cols[i].Name, coll.Types[i], err)
+				return fmt.Errorf("%s:%d: column %s (%s): %v", path, line, coll.Info.Cols[i].Name, coll.Types[i], err)
 			}
 			t[i] = v
 		}
-		out = append(out, &Fact{Coll: coll.ID, Tuple: t, Pos: lang.Pos{File: path, Line: line, Col: 1}})
+		if err := row(line, t); err != nil {
+			return err
+		}
 	}
 }
 
@@ -212,20 +229,110 @@ func parseField(t *lang.Type, field string) (stdlib.Value, error) {
 	return stdlib.ParseText(t, field)
 }
 
-// FactsFromFlag reads one --facts argument: a .bloom facts file, or
-// REL=path.csv.
-func (p *Plan) FactsFromFlag(arg string) ([]*Fact, error) {
+// FactRows is a block of facts from one CSV file for a collection whose
+// columns all have word types (stdlib.IsWordType), kept as packed words:
+// a boxed Fact costs some 150 bytes, a row of three ints 28, and a
+// benchmark's input is most of its memory. Row i is
+// Words[i*w:(i+1)*w] with w the collection's column count.
+type FactRows struct {
+	Coll  int
+	File  string
+	Lines []int32 // the CSV line of each row, for errors
+	Words []uint64
+}
+
+// Len is the number of rows.
+func (b *FactRows) Len() int { return len(b.Lines) }
+
+// Pos is row i's position.
+func (b *FactRows) Pos(i int) lang.Pos { return lang.Pos{File: b.File, Line: int(b.Lines[i]), Col: 1} }
+
+// Tuple returns row i as values of the collection's column types.
+func (b *FactRows) Tuple(p *Plan, i int) []stdlib.Value {
+	types := p.Colls[b.Coll].Types
+	w := len(types)
+	t := make([]stdlib.Value, w)
+	for j, typ := range types {
+		t[j] = stdlib.UnpackWord(typ, b.Words[i*w+j])
+	}
+	return t
+}
+
+// NumFacts counts the facts of the plan, boxed and packed.
+func (p *Plan) NumFacts() int {
+	n := len(p.Facts)
+	for _, b := range p.FactRows {
+		n += b.Len()
+	}
+	return n
+}
+
+// AddFactsFromFlag reads one --facts argument, a .bloom facts file or
+// REL=path.csv, into p.Facts (or p.FactRows, for a CSV file whose
+// collection has only word-typed columns).
+func (p *Plan) AddFactsFromFlag(arg string) error {
 	if rel, path, ok := strings.Cut(arg, "="); ok && !strings.HasSuffix(arg, ".bloom") {
 		f, err := os.Open(path)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		defer f.Close()
-		return p.FactsFromCSV(rel, path, f)
+		if coll := p.ByName[rel]; coll != nil && allWords(coll.Types) {
+			b, err := p.factRowsFromCSV(coll, path, f)
+			if err == nil {
+				p.FactRows = append(p.FactRows, b)
+				return nil
+			}
+			if !errors.Is(err, errNoWord) {
+				return err
+			}
+			// A value without a word (an lmin<int> bottom): read the
+			// file again as boxed facts.
+			if _, err := f.Seek(0, io.SeekStart); err != nil {
+				return err
+			}
+		}
+		fs, err := p.FactsFromCSV(rel, path, f)
+		p.Facts = append(p.Facts, fs...)
+		return err
 	}
 	src, err := os.ReadFile(arg)
 	if err != nil {
+		return err
+	}
+	fs, err := p.FactsFromSource(arg, src)
+	p.Facts = append(p.Facts, fs...)
+	return err
+}
+
+func allWords(types []*lang.Type) bool {
+	for _, t := range types {
+		if !stdlib.IsWordType(t) {
+			return false
+		}
+	}
+	return true
+}
+
+var errNoWord = errors.New("a value without a word")
+
+// factRowsFromCSV is FactsFromCSV into packed rows, with the same errors,
+// or errNoWord.
+func (p *Plan) factRowsFromCSV(coll *Coll, path string, r io.Reader) (*FactRows, error) {
+	b := &FactRows{Coll: coll.ID, File: path}
+	err := p.readCSV(coll, path, r, func(line int, t []stdlib.Value) error {
+		for i, v := range t {
+			w, ok := stdlib.PackWord(coll.Types[i], v)
+			if !ok {
+				return errNoWord
+			}
+			b.Words = append(b.Words, w)
+		}
+		b.Lines = append(b.Lines, int32(line))
+		return nil
+	})
+	if err != nil {
 		return nil, err
 	}
-	return p.FactsFromSource(arg, src)
+	return b, nil
 }

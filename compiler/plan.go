@@ -21,6 +21,9 @@ type Plan struct {
 	// fixpoint is reached.
 	Temporal []*RulePlan
 	Facts    []*Fact
+	// FactRows are facts loaded packed (see FactRows), inserted with
+	// Facts at the start of tick 1.
+	FactRows []*FactRows
 	Graph    *Graph
 
 	compOrder [][]int

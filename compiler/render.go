@@ -260,6 +260,9 @@ func (p *Plan) GraphJSON(marks Marks) *GraphJSON {
 	for _, f := range p.Facts {
 		facts[f.Coll]++
 	}
+	for _, b := range p.FactRows {
+		facts[b.Coll] += b.Len()
+	}
 	for _, c := range p.Colls {
 		info := c.Info
 		jc := JSONCollection{

@@ -309,7 +309,7 @@ func (s *Session) cmdDump(args []string) {
 	}
 	ts, _ := s.node.Contents(args[0])
 	s.table(s.plan.ByName[args[0]], ts, s.when())
-	if s.node.TickCount() == 0 && len(s.plan.Facts) > 0 {
+	if s.node.TickCount() == 0 && s.plan.NumFacts() > 0 {
 		s.printf("%s\n", s.color(ansiDim, "(no tick has run yet: facts are inserted by tick 1; try :tick)"))
 	}
 }

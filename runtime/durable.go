@@ -159,9 +159,16 @@ func (n *Node) UseStore(s Store) (*RestoreInfo, error) {
 	n.factsDone = snap.FactsDone
 	if snap.FactsDone {
 		seen := map[int]bool{}
+		colls := make([]int, 0, len(n.plan.Facts)+len(n.plan.FactRows))
 		for _, f := range n.plan.Facts {
-			if c := n.plan.Colls[f.Coll]; !c.Info.Durable && !seen[f.Coll] {
-				seen[f.Coll] = true
+			colls = append(colls, f.Coll)
+		}
+		for _, b := range n.plan.FactRows {
+			colls = append(colls, b.Coll)
+		}
+		for _, id := range colls {
+			if c := n.plan.Colls[id]; !c.Info.Durable && !seen[id] {
+				seen[id] = true
 				info.SkippedFacts = append(info.SkippedFacts, c.Name)
 			}
 		}

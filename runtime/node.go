@@ -414,6 +414,11 @@ func (n *Node) runTick(ev *evaluator, now time.Time, pending []pendingOp, inbox,
 				return nil, nil, err
 			}
 		}
+		for _, b := range n.plan.FactRows {
+			if err := n.insertFactRows(b); err != nil {
+				return nil, nil, err
+			}
+		}
 	}
 	// 3. Strata to fixpoint.
 	for ci, comp := range n.plan.Components {
@@ -452,6 +457,25 @@ func (n *Node) runTick(ev *evaluator, now time.Time, pending []pendingOp, inbox,
 		}
 	}
 	return newPending, outbox, nil
+}
+
+// insertFactRows inserts a block of packed facts, straight into a packed
+// relation (word types are never lcounters, so no fact needs localCounter).
+func (n *Node) insertFactRows(b *compiler.FactRows) error {
+	r := n.rels[b.Coll]
+	w := len(n.plan.Colls[b.Coll].Types)
+	for i := range b.Len() {
+		if !r.packed() {
+			if err := n.insert(b.Coll, b.Tuple(n.plan, i), b.Pos(i)); err != nil {
+				return err
+			}
+			continue
+		}
+		if _, kv := r.insertRow(b.Words[i*w : i*w+w]); kv != nil {
+			return n.keyError(b.Coll, kv, b.Pos(i))
+		}
+	}
+	return nil
 }
 
 // insert adds a tuple, turning a key violation into an error at pos.

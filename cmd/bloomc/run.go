@@ -76,12 +76,10 @@ runs N more ticks). Without --data, durable collections live in memory only.`)
 		}
 	}
 	for _, f := range facts {
-		fs, err := plan.FactsFromFlag(f)
-		if err != nil {
+		if err := plan.AddFactsFromFlag(f); err != nil {
 			printErrors(env, err)
 			return exitErrors
 		}
-		plan.Facts = append(plan.Facts, fs...)
 	}
 	if code := data.check(env, fs, plan); code != 0 {
 		return code
