@@ -307,7 +307,7 @@ func (n *Node) durableChanges() []Change {
 				tr.rescan = true
 			}
 		case undoClear:
-			for _, t := range e.clr.tuples {
+			for _, t := range n.undo.cleared[e.clr].tuples {
 				tr.touch(r.coll, t, &buf)
 			}
 			tr.rescan = true

@@ -163,6 +163,8 @@ type kexec struct {
 	// so what a round added is a range of them, plus the rows before the
 	// range that a lattice merge grew.
 	deltas []rowDelta
+	// start and grown are evalKernel's per-collection round marks.
+	start, grown []int
 	// The rows the current rule derived and has not inserted yet, their
 	// key hashes, and scratch for sorting them (see flush).
 	pend, sorted []uint64
@@ -369,9 +371,16 @@ func (kc *kcomp) usable() bool {
 
 // evalKernel is evalComponent for a component compiled for the kernel.
 func (n *Node) evalKernel(ev *evaluator, comp *compiler.Component, kc *kcomp) error {
-	k := &kexec{ev: ev, deltas: make([]rowDelta, len(n.rels))}
-	start := make([]int, len(n.rels))
-	grown := make([]int, len(n.rels))
+	// One kexec serves every component and tick, so that a tick with
+	// little to do allocates nothing (tick overhead is a benchmark).
+	k := n.kx
+	if k == nil {
+		k = &kexec{deltas: make([]rowDelta, len(n.rels)), start: make([]int, len(n.rels)), grown: make([]int, len(n.rels))}
+		n.kx = k
+	}
+	k.ev = ev
+	clear(k.deltas)
+	start, grown := k.start, k.grown
 	for _, c := range comp.Colls {
 		start[c], grown[c] = n.rels[c].rows(), n.rels[c].grownMark()
 	}

@@ -135,6 +135,8 @@ type Node struct {
 	// kernels has, per component of the plan, its word-kernel form
 	// (kernel.go), or nil when it runs on the boxed evaluator.
 	kernels []*kcomp
+	kx      *kexec     // the kernel's reusable state (kernel.go)
+	ev      *evaluator // the boxed evaluator, reused by every tick
 }
 
 type timer struct {
@@ -281,7 +283,18 @@ func (n *Node) Tick() error {
 	}
 	n.tick++
 	now := n.opts.Clock.Now()
-	ev := &evaluator{n: n, ctx: &stdlib.CallContext{Self: n.opts.Self, Now: stdlib.Time(now.UnixNano())}, deltas: make([][]Tuple, len(n.rels))}
+	// The evaluator is the node's, reused tick after tick.
+	ev := n.ev
+	if ev == nil {
+		ev = &evaluator{n: n, ctx: &stdlib.CallContext{}}
+		n.ev = ev
+	}
+	*ev.ctx = stdlib.CallContext{Self: n.opts.Self, Now: stdlib.Time(now.UnixNano())}
+	if len(ev.deltas) != len(n.rels) {
+		ev.deltas = make([][]Tuple, len(n.rels))
+	}
+	clear(ev.deltas)
+	ev.firings = 0
 	n.undo.reset()
 	n.undo.on = true
 	defer func() { n.undo.on = false; n.undo.reset() }()

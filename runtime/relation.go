@@ -389,7 +389,7 @@ func (r *relation) clear() {
 		// succeeds, and then come back as r's spare buffers
 		// (undoLog.reset), so a transient that is refilled every tick
 		// does not reallocate.
-		r.undo.log(undoEntry{rel: r, kind: undoClear, clr: &clearedState{tuples: r.tuples, posTab: r.pos}})
+		r.undo.logClear(r, clearedState{tuples: r.tuples, posTab: r.pos})
 		r.tuples, r.pos = r.spareTuples, r.spareTab
 		r.spareTuples, r.spareTab = nil, table{}
 	} else {
@@ -477,7 +477,8 @@ func compareTuples(types []*lang.Type, a, b Tuple) int {
 // rolled back and change no state.
 type undoLog struct {
 	entries []undoEntry
-	words   []uint64 // old packed rows of undoReplace entries
+	cleared []clearedState // kept between ticks: transients clear every tick
+	words   []uint64       // old packed rows of undoReplace entries
 	on      bool
 	epoch   int64
 }
@@ -500,7 +501,7 @@ type undoEntry struct {
 	// words of a packed relation's old row (packed merges, which are
 	// many, log no boxed tuple).
 	row int
-	clr *clearedState // undoClear
+	clr int // undoClear: the index of the relation's old state in undoLog.cleared
 }
 
 // clearedState is what a relation held before a clear.
@@ -509,6 +510,13 @@ type clearedState struct {
 	store  rowStore
 	width  int
 	posTab table
+}
+
+func (u *undoLog) logClear(r *relation, c clearedState) {
+	if u.on {
+		u.entries = append(u.entries, undoEntry{rel: r, kind: undoClear, clr: len(u.cleared)})
+		u.cleared = append(u.cleared, c)
+	}
 }
 
 func (u *undoLog) log(e undoEntry) {
@@ -567,13 +575,15 @@ func (u *undoLog) rollback() {
 			r.pos.put(slot, h, int32(len(r.tuples)))
 			r.tuples = append(r.tuples, e.old)
 		case undoClear:
-			c := e.clr
+			c := &u.cleared[e.clr]
 			r.tuples, r.store, r.pos, r.width = c.tuples, c.store, c.posTab, c.width
 		}
 		r.dropIndexes()
 	}
 	u.entries = u.entries[:0]
 	u.words = u.words[:0]
+	clear(u.cleared)
+	u.cleared = u.cleared[:0]
 	u.on = on
 }
 
@@ -584,7 +594,7 @@ func (u *undoLog) reset() {
 		if e.kind != undoClear {
 			continue
 		}
-		if c := e.clr; c.width > 0 && e.rel.width == c.width && e.rel.spareStore.chunks == nil {
+		if c := &u.cleared[e.clr]; c.width > 0 && e.rel.width == c.width && e.rel.spareStore.chunks == nil {
 			c.posTab.reset()
 			c.store.truncate(0)
 			e.rel.spareStore, e.rel.spareTab = c.store, c.posTab
@@ -597,6 +607,8 @@ func (u *undoLog) reset() {
 	clear(u.entries)
 	u.entries = u.entries[:0]
 	u.words = u.words[:0]
+	clear(u.cleared)
+	u.cleared = u.cleared[:0]
 	u.epoch++
 }
 
@@ -606,7 +618,7 @@ func (r *relation) clearPacked() {
 		return
 	}
 	if r.undo != nil && r.undo.on {
-		r.undo.log(undoEntry{rel: r, kind: undoClear, clr: &clearedState{store: r.store, posTab: r.pos, width: r.width}})
+		r.undo.logClear(r, clearedState{store: r.store, posTab: r.pos, width: r.width})
 		r.store, r.pos = r.spareStore, r.spareTab
 		r.store.width = r.width
 		r.spareStore, r.spareTab = rowStore{}, table{}
