@@ -41,7 +41,10 @@ type krule struct {
 	headCols []func([]uint64) uint64
 	// headVars has each head column's variable slot when every head
 	// column is a plain variable, else nil.
-	headVars   []int
+	headVars []int
+	// worker has the pipeline worker's copies of a variant's steps, by
+	// the variant's first step (pipeline.go).
+	worker     map[*kstep][]*kstep
 	body       []*kstep
 	deltas     [][]*kstep
 	atomDeltas [][]*kstep
@@ -170,6 +173,17 @@ type kexec struct {
 	pend, sorted []uint64
 	pendHash     []uint32
 	sortedHash   []uint32
+	// firings counts emitted bindings (added to the evaluator's count
+	// by the goroutine that owns it).
+	firings int64
+	// pipe is set in the worker of a pipelined evaluation (pipeline.go).
+	pipe *pipe
+	// worker is the node goroutine's pipeline worker, and batches the
+	// two buffers they pass between them; noPipeline turns pipelining
+	// off (Options.NoPipeline).
+	worker     *kexec
+	batches    [2]kbatch
+	noPipeline bool
 }
 
 // flushAt is how many derived rows are buffered before they are inserted.
@@ -188,7 +202,13 @@ func (k *kexec) eval(kr *krule, steps []*kstep) error {
 		k.headRow = make([]uint64, len(kr.headCols))
 	}
 	k.headRow = k.headRow[:len(kr.headCols)]
-	if err := k.run(steps, 0); err != nil {
+	if ws := k.pipelined(kr, steps); ws != nil {
+		return k.evalPipelined(kr, ws)
+	}
+	k.firings = 0
+	err := k.run(steps, 0)
+	k.ev.firings += k.firings
+	if err != nil {
 		k.pend, k.pendHash = k.pend[:0], k.pendHash[:0]
 		return err
 	}
@@ -198,32 +218,41 @@ func (k *kexec) eval(kr *krule, steps []*kstep) error {
 // flush inserts the buffered rows of the current rule in the order of
 // the top 16 bits of their hashes (two counting-sort passes of 8 bits).
 func (k *kexec) flush() error {
-	kr := k.rule
-	n := len(k.pendHash)
-	if n == 0 {
+	if len(k.pendHash) == 0 {
 		return nil
 	}
-	w := len(kr.headCols)
-	rows, hashes := k.pend, k.pendHash
-	if n >= 1024 {
-		k.sorted = slices.Grow(k.sorted[:0], len(rows))[:len(rows)]
-		k.sortedHash = slices.Grow(k.sortedHash[:0], n)[:n]
-		// LSD: by bits 16-23 into sorted, then by bits 24-31 back.
-		radixPass(rows, hashes, k.sorted, k.sortedHash, w, 16)
-		radixPass(k.sorted, k.sortedHash, rows, hashes, w, 24)
-	}
-	head := kr.head
-	head.pos.reserve(head.pos.n + n)
-	var err error
-	for i, h := range hashes {
-		row := rows[i*w : i*w+w]
-		if _, kv := head.insertRowHash(row, h); kv != nil {
-			err = k.ev.n.keyError(kr.rp.Head, kv, kr.rp.Pos)
-			break
-		}
-	}
+	k.sortPend()
+	err := k.insertBatch(k.rule, k.pend, k.pendHash)
 	k.pend, k.pendHash = k.pend[:0], k.pendHash[:0]
 	return err
+}
+
+// sortPend orders the buffered rows by the top 16 bits of their hashes.
+func (k *kexec) sortPend() {
+	n := len(k.pendHash)
+	if n < 1024 {
+		return
+	}
+	w := len(k.rule.headCols)
+	rows, hashes := k.pend, k.pendHash
+	k.sorted = slices.Grow(k.sorted[:0], len(rows))[:len(rows)]
+	k.sortedHash = slices.Grow(k.sortedHash[:0], n)[:n]
+	// LSD: by bits 16-23 into sorted, then by bits 24-31 back.
+	radixPass(rows, hashes, k.sorted, k.sortedHash, w, 16)
+	radixPass(k.sorted, k.sortedHash, rows, hashes, w, 24)
+}
+
+// insertBatch inserts rows (with their key hashes) into kr's head.
+func (k *kexec) insertBatch(kr *krule, rows []uint64, hashes []uint32) error {
+	w := len(kr.headCols)
+	head := kr.head
+	head.pos.reserve(head.pos.n + len(hashes))
+	for i, h := range hashes {
+		if _, kv := head.insertRowHash(rows[i*w:i*w+w], h); kv != nil {
+			return k.ev.n.keyError(kr.rp.Head, kv, kr.rp.Pos)
+		}
+	}
+	return nil
 }
 
 // radixPass moves rows of width w and their hashes from src to dst,
@@ -247,7 +276,7 @@ func radixPass(src []uint64, srcHash []uint32, dst []uint64, dstHash []uint32, w
 
 func (k *kexec) emit() error {
 	kr := k.rule
-	k.ev.firings++
+	k.firings++
 	start := len(k.pend)
 	if kr.headVars != nil {
 		for _, s := range kr.headVars {
@@ -259,6 +288,12 @@ func (k *kexec) emit() error {
 		}
 	}
 	k.pendHash = append(k.pendHash, rowHash(k.pend[start:], kr.head.coll.Key))
+	if k.pipe != nil {
+		if len(k.pendHash) >= pipeBatch {
+			k.handOff()
+		}
+		return nil
+	}
 	if len(k.pendHash) >= flushAt {
 		return k.flush()
 	}
@@ -321,6 +356,10 @@ func (k *kexec) run(steps []*kstep, i int) error {
 	var err error
 	if st.delta {
 		d := k.deltas[st.coll]
+		store := &st.rel.store
+		if d.view != nil {
+			store = d.view
+		}
 		st.setProbe(env)
 		each := func(row []uint64) bool {
 			for j, c := range st.cols {
@@ -333,9 +372,9 @@ func (k *kexec) run(steps []*kstep, i int) error {
 			}
 			return err == nil
 		}
-		st.rel.store.each(d.from, d.to, each)
+		store.each(d.from, d.to, each)
 		for _, r := range d.extra {
-			if err != nil || !each(st.rel.row(r)) {
+			if err != nil || !each(store.row(r)) {
 				break
 			}
 		}
@@ -357,6 +396,10 @@ func (k *kexec) run(steps []*kstep, i int) error {
 type rowDelta struct {
 	from, to int
 	extra    []int32
+	// view, when set, is a snapshot of the relation's chunk list to
+	// read the rows through: a pipeline's worker reads while the main
+	// goroutine appends (pipeline.go).
+	view *rowStore
 }
 
 // usable reports whether every relation of kc is still packed.
@@ -375,7 +418,7 @@ func (n *Node) evalKernel(ev *evaluator, comp *compiler.Component, kc *kcomp) er
 	// little to do allocates nothing (tick overhead is a benchmark).
 	k := n.kx
 	if k == nil {
-		k = &kexec{deltas: make([]rowDelta, len(n.rels)), start: make([]int, len(n.rels)), grown: make([]int, len(n.rels))}
+		k = &kexec{deltas: make([]rowDelta, len(n.rels)), start: make([]int, len(n.rels)), grown: make([]int, len(n.rels)), noPipeline: n.opts.NoPipeline}
 		n.kx = k
 	}
 	k.ev = ev
@@ -389,7 +432,7 @@ func (n *Node) evalKernel(ev *evaluator, comp *compiler.Component, kc *kcomp) er
 			for _, c := range kr.rp.AtomDeltaColl {
 				r := n.rels[c]
 				from := r.gainedFrom()
-				k.deltas[c] = rowDelta{from, r.rows(), r.grownSince(0, from)}
+				k.deltas[c] = rowDelta{from: from, to: r.rows(), extra: r.grownSince(0, from)}
 			}
 		}
 		for _, kr := range kc.rules {
@@ -418,7 +461,7 @@ func (n *Node) evalKernel(ev *evaluator, comp *compiler.Component, kc *kcomp) er
 		for _, c := range comp.Colls {
 			r := n.rels[c]
 			now, g := r.rows(), r.grownMark()
-			k.deltas[c] = rowDelta{start[c], now, r.grownSince(grown[c], start[c])}
+			k.deltas[c] = rowDelta{from: start[c], to: now, extra: r.grownSince(grown[c], start[c])}
 			if now > start[c] || len(k.deltas[c].extra) > 0 {
 				empty = false
 			}

@@ -84,6 +84,9 @@ type Options struct {
 	// NoKernel runs every rule on the boxed evaluator, even where the
 	// word kernel (kernel.go) could: tests compare the two.
 	NoKernel bool
+	// NoPipeline keeps the kernel on the node's goroutine even on more
+	// than one core (pipeline.go): tests compare the two.
+	NoPipeline bool
 }
 
 // Stats are counters a node keeps.

@@ -1,8 +1,11 @@
 package runtime
 
 import (
+	goruntime "runtime"
 	"testing"
 	"time"
+
+	"github.com/bloomlang/bloom/compiler"
 )
 
 // packedNode is newTestNode with the word kernel on or off.
@@ -142,6 +145,53 @@ func TestPackedMergeRollsBack(t *testing.T) {
 		}
 		if got, want := contents(t, n, "best"), "best(1, 6) best(2, 7)"; got != want {
 			t.Errorf("noKernel=%v: best = %s, want %s", noKernel, got, want)
+		}
+	}
+}
+
+// Pipelined rounds (pipeline.go) derive what the node's goroutine alone
+// derives, in the same number of firings; run with -race, this is also
+// the check that the worker and the inserting goroutine share nothing
+// they both write.
+func TestPipelinedRoundsMatchSequential(t *testing.T) {
+	if goruntime.GOMAXPROCS(0) < 2 {
+		defer goruntime.GOMAXPROCS(goruntime.GOMAXPROCS(2))
+	}
+	progs := map[string]string{"tc": tcSrc, "sg": sgSrc}
+	for name, src := range progs {
+		var results []string
+		var firings []int64
+		for _, opts := range []Options{{}, {NoPipeline: true}, {NoKernel: true}} {
+			plan := mustPlan(t, src)
+			edges := randomGraph(300, 900, 3)
+			rel := "edge"
+			if name == "sg" {
+				edges, rel = randomTree(1500, 9), "parent"
+			}
+			id := plan.ByName[rel].ID
+			for _, e := range edges {
+				plan.Facts = append(plan.Facts, &compiler.Fact{Coll: id, Tuple: Tuple{e[0], e[1]}})
+			}
+			opts.Clock = NewVirtualClock(time.Unix(0, 0))
+			n := New(plan, opts)
+			if err := n.RunBatch(0); err != nil {
+				t.Fatal(err)
+			}
+			head := "path"
+			if name == "sg" {
+				head = "sg"
+			}
+			results = append(results, contents(t, n, head))
+			firings = append(firings, n.Stats().Firings)
+		}
+		if results[0] != results[1] || results[0] != results[2] {
+			t.Errorf("%s: pipelined, sequential and boxed results differ (%d, %d, %d bytes)", name, len(results[0]), len(results[1]), len(results[2]))
+		}
+		if firings[0] != firings[1] {
+			t.Errorf("%s: pipelined %d firings, sequential %d", name, firings[0], firings[1])
+		}
+		if len(results[0]) < 100_000 {
+			t.Errorf("%s: %d bytes of results: too small to pipeline", name, len(results[0]))
 		}
 	}
 }
