@@ -610,6 +610,14 @@ func (u *undoLog) reset() {
 	clear(u.cleared)
 	u.cleared = u.cleared[:0]
 	u.epoch++
+	// A tick that changed a million tuples leaves a large log behind;
+	// a long-running node should not keep it for the ticks after.
+	if cap(u.entries) > 1<<16 {
+		u.entries = nil
+	}
+	if cap(u.words) > 1<<17 {
+		u.words = nil
+	}
 }
 
 // clearPacked is clear for a packed relation.
