@@ -18,7 +18,8 @@ type Expr struct {
 	// Word computes the expression over word-packed variables (see
 	// stdlib.IsWordType) when the expression and every variable it reads
 	// have word types and its operators cannot fail: variables, literals,
-	// + - * on ints (wrapping, as on boxed values), comparisons, && || !.
+	// + - * on ints (wrapping, as on boxed values), / and % by a non-zero
+	// constant, comparisons, && || !.
 	// It is nil otherwise; the runtime then evaluates the expression on
 	// boxed values.
 	Word func(env []uint64) uint64
@@ -327,6 +328,20 @@ func binaryWord(op string, t *lang.Type, a, b *Expr) func([]uint64) uint64 {
 			return func(env []uint64) uint64 { return x(env) - y(env) }
 		}
 		return func(env []uint64) uint64 { return x(env) * y(env) }
+	case "/", "%":
+		// Only by a non-zero constant: a zero divisor is an error, which
+		// words cannot report.
+		if lattice || k != lang.Int || t.Kind != lang.Int || !b.IsConst {
+			return nil
+		}
+		d, ok := b.Const.(int64)
+		if !ok || d == 0 {
+			return nil
+		}
+		if op == "/" {
+			return func(env []uint64) uint64 { return uint64(int64(x(env)) / d) }
+		}
+		return func(env []uint64) uint64 { return uint64(int64(x(env)) % d) }
 	case "==":
 		return func(env []uint64) uint64 { return b2w(x(env) == y(env)) }
 	case "!=":
