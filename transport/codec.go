@@ -8,6 +8,7 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"unsafe"
 
 	"github.com/bloomlang/bloom/compiler"
 	"github.com/bloomlang/bloom/lang"
@@ -81,6 +82,46 @@ type schemaColl struct {
 	kind  lang.CollKind
 	types []*lang.Type
 	fp    uint32
+	// ops gives, per column, the fast path that encodes and decodes it
+	// (opOther: appendValue and decoder.value).
+	ops []colOp
+}
+
+// colOp selects a column's codec: the scalar types have inlined fast
+// paths; lattices go through the general appendValue and decoder.value.
+type colOp uint8
+
+const (
+	opOther colOp = iota
+	opInt
+	opTime
+	opFloat
+	opString
+	opAddr
+	opBytes
+	opBool // bool and lbool
+)
+
+var opNames = [...]string{opString: "string", opAddr: "addr", opBytes: "bytes"}
+
+func opOf(t *lang.Type) colOp {
+	switch t.Kind {
+	case lang.Int:
+		return opInt
+	case lang.Time:
+		return opTime
+	case lang.Float:
+		return opFloat
+	case lang.String:
+		return opString
+	case lang.Addr:
+		return opAddr
+	case lang.Bytes:
+		return opBytes
+	case lang.Bool, lang.LBool:
+		return opBool
+	}
+	return opOther
 }
 
 // NewSchema makes a schema of the plan's collections of the given kinds.
@@ -97,7 +138,11 @@ func NewSchema(plan *compiler.Plan, kinds ...lang.CollKind) *Schema {
 }
 
 func (s *Schema) add(name string, kind lang.CollKind, types []*lang.Type) {
-	s.colls[name] = &schemaColl{name: name, kind: kind, types: types, fp: Fingerprint(types)}
+	c := &schemaColl{name: name, kind: kind, types: types, fp: Fingerprint(types), ops: make([]colOp, len(types))}
+	for i, t := range types {
+		c.ops[i] = opOf(t)
+	}
+	s.colls[name] = c
 }
 
 // Types returns the column types of a collection in the schema.
@@ -130,7 +175,7 @@ func (s *Schema) AppendFrame(buf []byte, msgs []runtime.Message) ([]byte, error)
 	buf = append(buf, magic[0], magic[1], magic[2], Version, 0, 0, 0, 0)
 	for i := 0; i < len(msgs); {
 		j := i + 1
-		for j < len(msgs) && msgs[j].Coll == msgs[i].Coll {
+		for j < len(msgs) && sameString(msgs[j].Coll, msgs[i].Coll) {
 			j++
 		}
 		c := s.colls[msgs[i].Coll]
@@ -141,16 +186,9 @@ func (s *Schema) AppendFrame(buf []byte, msgs []runtime.Message) ([]byte, error)
 		buf = binary.AppendUvarint(buf, uint64(len(c.types)))
 		buf = binary.BigEndian.AppendUint32(buf, c.fp)
 		buf = binary.AppendUvarint(buf, uint64(j-i))
-		for _, m := range msgs[i:j] {
-			if len(m.Tuple) != len(c.types) {
-				return buf[:start], fmt.Errorf("encode: %s has %d columns, got %d values", c.name, len(c.types), len(m.Tuple))
-			}
-			for k, t := range c.types {
-				var err error
-				if buf, err = appendValue(buf, t, m.Tuple[k]); err != nil {
-					return buf[:start], fmt.Errorf("encode: %s column %d: %w", c.name, k, err)
-				}
-			}
+		var err error
+		if buf, err = c.appendTuples(buf, msgs[i:j]); err != nil {
+			return buf[:start], err
 		}
 		i = j
 	}
@@ -207,39 +245,41 @@ func (s *Schema) DecodeFrame(frame []byte, maxBody int) ([]runtime.Message, erro
 }
 
 // DecodeBody decodes a frame body (see DecodeFrame), appending to msgs.
+// On error msgs is returned with its original length. The messages do not
+// refer to body, which may be reused as soon as DecodeBody returns.
 func (s *Schema) DecodeBody(body []byte, msgs []runtime.Message) ([]runtime.Message, error) {
 	d := decoder{b: body}
 	start := len(msgs)
-	prev := ""
+	var prev *schemaColl
 	for len(d.b) > 0 {
-		name, err := d.str("name")
+		name, err := d.bytes("name")
 		if err != nil {
 			return msgs[:start], err
 		}
 		if len(name) == 0 || len(name) > maxNameLen {
 			return msgs[:start], derr("bad_name", "collection name of %d bytes", len(name))
 		}
-		c := s.colls[name]
+		c := s.colls[string(name)] // no allocation
 		if c == nil {
-			return msgs[:start], derr("unknown_collection", "unknown collection %q", clip(name))
+			return msgs[:start], derr("unknown_collection", "unknown collection %q", clip(string(name)))
 		}
-		if name == prev {
-			return msgs[:start], derr("non_canonical", "two consecutive groups for %s", name)
+		if c == prev {
+			return msgs[:start], derr("non_canonical", "two consecutive groups for %s", c.name)
 		}
-		prev = name
+		prev = c
 		arity, err := d.uvarint()
 		if err != nil {
 			return msgs[:start], err
 		}
 		if arity != uint64(len(c.types)) {
-			return msgs[:start], derr("wrong_arity", "%s has %d columns, the frame says %d", name, len(c.types), arity)
+			return msgs[:start], derr("wrong_arity", "%s has %d columns, the frame says %d", c.name, len(c.types), arity)
 		}
 		fp, err := d.uint32()
 		if err != nil {
 			return msgs[:start], err
 		}
 		if fp != c.fp {
-			return msgs[:start], derr("wrong_type", "%s: column types differ from this node's (fingerprint %08x, want %08x)", name, fp, c.fp)
+			return msgs[:start], derr("wrong_type", "%s: column types differ from this node's (fingerprint %08x, want %08x)", c.name, fp, c.fp)
 		}
 		count, err := d.uvarint()
 		if err != nil {
@@ -248,36 +288,210 @@ func (s *Schema) DecodeBody(body []byte, msgs []runtime.Message) ([]runtime.Mess
 		// Every tuple takes at least one byte (arity ≥ 1 for channels and
 		// inputs; a zero-column collection is not declarable).
 		if count == 0 || count > uint64(len(d.b)) {
-			return msgs[:start], derr("bad_count", "%s: %d tuples in %d bytes", name, count, len(d.b))
+			return msgs[:start], derr("bad_count", "%s: %d tuples in %d bytes", c.name, count, len(d.b))
 		}
-		// One backing array for the group's values; a column that repeats
-		// the previous tuple's string (the @ address, typically) reuses
-		// that value instead of allocating.
-		vals := make([]stdlib.Value, int(count)*len(c.types))
-		msgs = slices.Grow(msgs, int(count))
-		for i := range int(count) {
-			t := runtime.Tuple(vals[i*len(c.types) : (i+1)*len(c.types) : (i+1)*len(c.types)])
-			for k, typ := range c.types {
-				var v stdlib.Value
-				var err error
-				if i > 0 && isStringKind(typ.Kind) {
-					v, err = d.strLike(typ.Kind, vals[(i-1)*len(c.types)+k])
-				} else {
-					v, err = d.value(typ)
-				}
-				if err != nil {
-					return msgs[:start], err
-				}
-				t[k] = v
-			}
-			var to stdlib.Addr
-			if c.kind == lang.Channel && len(t) > 0 {
-				to, _ = t[0].(stdlib.Addr)
-			}
-			msgs = append(msgs, runtime.Message{To: to, Coll: name, Tuple: t})
+		if msgs, err = d.group(c, int(count), msgs); err != nil {
+			return msgs[:start], err
 		}
 	}
 	return msgs, nil
+}
+
+// group decodes count tuples of c and appends them to msgs.
+func (d *decoder) group(c *schemaColl, count int, msgs []runtime.Message) ([]runtime.Message, error) {
+	arity := len(c.ops)
+	// Every value takes at least one byte: this bounds the allocations
+	// below by the bytes that are really there (count ≤ len(d.b) was
+	// checked, so the product does not overflow).
+	if uint64(count)*uint64(arity) > uint64(len(d.b)) {
+		return msgs, derr("truncated", "%s: %d tuples of %d columns in %d bytes", c.name, count, arity, len(d.b))
+	}
+	// One backing array for the group's values. A string-like column
+	// that repeats the previous tuple's value (the @ address, typically)
+	// reuses that value instead of allocating.
+	vals := make([]stdlib.Value, count*arity)
+	msgs = slices.Grow(msgs, count)
+	channel := c.kind == lang.Channel && arity > 0
+	// prev[k] holds the bytes of the previous tuple's string-like column k.
+	var prevBuf [8][]byte
+	prev := prevBuf[:]
+	if arity > len(prevBuf) {
+		prev = make([][]byte, arity)
+	}
+	b := d.b
+	for i := range count {
+		t := vals[i*arity : (i+1)*arity : (i+1)*arity]
+		for k, op := range c.ops {
+			switch op {
+			case opInt, opTime:
+				ux, n := uvarint2(b)
+				if n > 0 {
+					b = b[n:]
+				} else {
+					d.b = b
+					x, err := d.uvarintSlow()
+					if err != nil {
+						return msgs, err
+					}
+					ux, b = x, d.b
+				}
+				x := ux >> 1
+				if ux&1 != 0 {
+					x = ^x
+				}
+				if op == opInt {
+					t[k] = int64(x)
+				} else {
+					t[k] = stdlib.Time(x)
+				}
+			case opFloat:
+				if len(b) < 8 {
+					return msgs, derr("truncated", "truncated float")
+				}
+				t[k] = math.Float64frombits(binary.LittleEndian.Uint64(b))
+				b = b[8:]
+			case opString, opAddr, opBytes:
+				n, w := uvarint2(b)
+				if w > 0 {
+					b = b[w:]
+				} else {
+					d.b = b
+					x, err := d.uvarintSlow()
+					if err != nil {
+						return msgs, err
+					}
+					n, b = x, d.b
+				}
+				if n > uint64(len(b)) {
+					return msgs, derr("truncated", "%s of %d bytes, %d left", opNames[op], n, len(b))
+				}
+				raw := b[:n:n]
+				b = b[n:]
+				if i > 0 && string(raw) == string(prev[k]) {
+					// The previous tuple's value, of the same type.
+					t[k] = vals[(i-1)*arity+k]
+				} else {
+					t[k] = strValue(op, raw)
+				}
+				prev[k] = raw
+			case opBool:
+				if len(b) < 1 {
+					return msgs, derr("truncated", "truncated bool")
+				}
+				if b[0] > 1 {
+					return msgs, derr("bad_value", "bool byte %d", b[0])
+				}
+				t[k] = b[0] == 1
+				b = b[1:]
+			default:
+				d.b = b
+				v, err := d.value(c.types[k])
+				if err != nil {
+					return msgs, err
+				}
+				t[k], b = v, d.b
+			}
+		}
+		msgs = msgs[:len(msgs)+1] // capacity reserved above
+		m := &msgs[len(msgs)-1]
+		if channel {
+			m.To, _ = t[0].(stdlib.Addr)
+		} else {
+			m.To = ""
+		}
+		if !sameString(m.Coll, c.name) {
+			m.Coll = c.name // (no write barrier when it is there already)
+		}
+		m.Tuple = t
+	}
+	d.b = b
+	return msgs, nil
+}
+
+// strValue makes the string, addr or bytes value of b.
+func strValue(op colOp, b []byte) stdlib.Value {
+	switch op {
+	case opString:
+		return string(b)
+	case opAddr:
+		return stdlib.Addr(b)
+	}
+	return stdlib.Bytes(b)
+}
+
+// appendTuples encodes the tuples of msgs, all of the collection. Values
+// of the scalar types are encoded inline; anything else, including a
+// value whose Go type does not match its column, goes through appendSlow.
+func (c *schemaColl) appendTuples(buf []byte, msgs []runtime.Message) ([]byte, error) {
+	ops := c.ops
+	for i := range msgs {
+		t := msgs[i].Tuple
+		if len(t) != len(ops) {
+			return buf, c.arityErr(len(t))
+		}
+		for k, op := range ops {
+			v := t[k]
+			switch op {
+			case opInt:
+				if x, ok := v.(int64); ok {
+					buf = appendVarint(buf, x)
+					continue
+				}
+			case opTime:
+				if x, ok := v.(stdlib.Time); ok {
+					buf = appendVarint(buf, int64(x))
+					continue
+				}
+			case opFloat:
+				if x, ok := v.(float64); ok {
+					buf = binary.LittleEndian.AppendUint64(buf, math.Float64bits(x))
+					continue
+				}
+			case opString:
+				if x, ok := v.(string); ok {
+					buf = appendString(buf, x)
+					continue
+				}
+			case opAddr:
+				if x, ok := v.(stdlib.Addr); ok {
+					buf = appendString(buf, string(x))
+					continue
+				}
+			case opBytes:
+				if x, ok := v.(stdlib.Bytes); ok {
+					buf = appendString(buf, string(x))
+					continue
+				}
+			case opBool:
+				if x, ok := v.(bool); ok {
+					b := byte(0)
+					if x {
+						b = 1
+					}
+					buf = append(buf, b)
+					continue
+				}
+			}
+			var err error
+			if buf, err = c.appendSlow(buf, k, v); err != nil {
+				return buf, err
+			}
+		}
+	}
+	return buf, nil
+}
+
+func (c *schemaColl) arityErr(n int) error {
+	return fmt.Errorf("encode: %s has %d columns, got %d values", c.name, len(c.ops), n)
+}
+
+// appendSlow encodes column k's value with appendValue.
+func (c *schemaColl) appendSlow(buf []byte, k int, v stdlib.Value) ([]byte, error) {
+	buf, err := appendValue(buf, c.types[k], v)
+	if err != nil {
+		return buf, fmt.Errorf("encode: %s column %d: %w", c.name, k, err)
+	}
+	return buf, nil
 }
 
 func clip(s string) string {
@@ -287,8 +501,33 @@ func clip(s string) string {
 	return s
 }
 
+// sameString is s == t, quicker when they share their bytes (messages of
+// one collection usually carry the same name string).
+func sameString(s, t string) bool {
+	return len(s) == len(t) && (unsafe.StringData(s) == unsafe.StringData(t) || s == t)
+}
+
+// appendVarint is binary.AppendVarint, quicker for small values.
+func appendVarint(buf []byte, x int64) []byte {
+	ux := uint64(x) << 1
+	if x < 0 {
+		ux = ^ux
+	}
+	if ux < 0x80 {
+		return append(buf, byte(ux))
+	}
+	if ux < 0x4000 {
+		return append(buf, byte(ux)|0x80, byte(ux>>7))
+	}
+	return binary.AppendUvarint(buf, ux)
+}
+
 func appendString(buf []byte, s string) []byte {
-	buf = binary.AppendUvarint(buf, uint64(len(s)))
+	if len(s) < 0x80 {
+		buf = append(buf, byte(len(s)))
+	} else {
+		buf = binary.AppendUvarint(buf, uint64(len(s)))
+	}
 	return append(buf, s...)
 }
 
@@ -434,6 +673,27 @@ type decoder struct {
 }
 
 func (d *decoder) uvarint() (uint64, error) {
+	if x, n := uvarint2(d.b); n > 0 {
+		d.b = d.b[n:]
+		return x, nil
+	}
+	return d.uvarintSlow()
+}
+
+// uvarint2 decodes a canonical uvarint of one or two bytes at the start
+// of b and returns it with its length, or 0 bytes for anything else
+// (longer, truncated or non-minimal: see uvarintSlow).
+func uvarint2(b []byte) (uint64, int) {
+	if len(b) > 0 && b[0] < 0x80 {
+		return uint64(b[0]), 1
+	}
+	if len(b) > 1 && b[1] < 0x80 && b[1] != 0 {
+		return uint64(b[0]&0x7f) | uint64(b[1])<<7, 2
+	}
+	return 0, 0
+}
+
+func (d *decoder) uvarintSlow() (uint64, error) {
 	x, n := binary.Uvarint(d.b)
 	if n == 0 {
 		return 0, derr("truncated", "truncated varint")
@@ -470,51 +730,23 @@ func (d *decoder) uint32() (uint32, error) {
 	return x, nil
 }
 
-func (d *decoder) str(what string) (string, error) {
-	n, err := d.uvarint()
-	if err != nil {
-		return "", err
-	}
-	if n > uint64(len(d.b)) {
-		return "", derr("truncated", "%s of %d bytes, %d left", what, n, len(d.b))
-	}
-	s := string(d.b[:n])
-	d.b = d.b[n:]
-	return s, nil
-}
-
-func isStringKind(k lang.Kind) bool {
-	return k == lang.String || k == lang.Addr || k == lang.Bytes
-}
-
-// strLike decodes a string, addr or bytes value, returning prev itself
-// when it holds the same bytes.
-func (d *decoder) strLike(k lang.Kind, prev stdlib.Value) (stdlib.Value, error) {
+// bytes returns the next length-prefixed byte string, without copying.
+func (d *decoder) bytes(what string) ([]byte, error) {
 	n, err := d.uvarint()
 	if err != nil {
 		return nil, err
 	}
 	if n > uint64(len(d.b)) {
-		return nil, derr("truncated", "%s of %d bytes, %d left", k, n, len(d.b))
+		return nil, derr("truncated", "%s of %d bytes, %d left", what, n, len(d.b))
 	}
-	b := d.b[:n]
+	b := d.b[:n:n]
 	d.b = d.b[n:]
-	switch k {
-	case lang.String:
-		if p, ok := prev.(string); ok && p == string(b) {
-			return prev, nil
-		}
-		return string(b), nil
-	case lang.Addr:
-		if p, ok := prev.(stdlib.Addr); ok && string(p) == string(b) {
-			return prev, nil
-		}
-		return stdlib.Addr(b), nil
-	}
-	if p, ok := prev.(stdlib.Bytes); ok && string(p) == string(b) {
-		return prev, nil
-	}
-	return stdlib.Bytes(b), nil
+	return b, nil
+}
+
+func (d *decoder) str(what string) (string, error) {
+	b, err := d.bytes(what)
+	return string(b), err
 }
 
 func (d *decoder) count(min int) (int, error) {

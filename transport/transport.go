@@ -87,7 +87,8 @@ type Config struct {
 // Handlers connect a Transport to a node.
 type Handlers struct {
 	// Deliver receives validated inbound channel tuples (required). It is
-	// called from many goroutines.
+	// called from many goroutines. The slice is reused once Deliver
+	// returns: keep the messages (and their tuples), not the slice.
 	Deliver func(msgs []runtime.Message)
 	// Inject receives a client's input tuples and returns the number of
 	// the tick that consumed them (runtime.Injection). Nil refuses inserts.
@@ -282,8 +283,8 @@ func (t *Transport) Send(msgs []runtime.Message) {
 	// Group by destination, keeping order within each.
 	first := msgs[0].To
 	same := true
-	for _, m := range msgs[1:] {
-		if m.To != first {
+	for i := 1; i < len(msgs); i++ {
+		if !sameString(string(msgs[i].To), string(first)) {
 			same = false
 			break
 		}
@@ -533,17 +534,25 @@ func (t *Transport) servePeer(conn *quic.Conn, s *quic.Stream, remote string) {
 		peer = hello
 		t.adopt(hello, conn)
 	}
-	var hdr [HeaderSize]byte
-	var body []byte
+	fr := frameReader{r: s}
+	var msgs []runtime.Message // reused from frame to frame
+	held := 0                  // msgs[:held] may reference delivered tuples
 	for {
-		if _, err := io.ReadFull(s, hdr[:]); err != nil {
-			if errors.Is(err, io.EOF) {
+		if fr.buffered() < HeaderSize && held > 0 {
+			// Reading may block: do not keep the delivered tuples alive
+			// meanwhile.
+			clear(msgs[:held])
+			held = 0
+		}
+		hdr, err := fr.next(HeaderSize)
+		if err != nil {
+			if len(hdr) == 0 && errors.Is(err, io.EOF) {
 				// The sender is done (flush at shutdown): say we have
 				// read everything.
 				s.Close()
 				return
 			}
-			if !errors.Is(err, io.ErrUnexpectedEOF) {
+			if !errors.Is(err, io.EOF) {
 				s.CancelWrite(codeGone)
 				return
 			}
@@ -551,7 +560,7 @@ func (t *Transport) servePeer(conn *quic.Conn, s *quic.Stream, remote string) {
 			s.CancelWrite(codeBadFrame)
 			return
 		}
-		n, err := ParseHeader(hdr[:], t.cfg.MaxFrame)
+		n, err := ParseHeader(hdr, t.cfg.MaxFrame)
 		if err != nil {
 			// The framing is lost: drop the stream. The sender redials
 			// or reopens on its next send.
@@ -560,21 +569,26 @@ func (t *Transport) servePeer(conn *quic.Conn, s *quic.Stream, remote string) {
 			s.CancelWrite(codeBadFrame)
 			return
 		}
-		if cap(body) < n {
-			body = make([]byte, n)
-		}
-		body = body[:n]
-		if _, err := io.ReadFull(s, body); err != nil {
+		body, err := fr.next(n)
+		if err != nil {
 			t.rejectFrame(peer, "truncated")
 			s.CancelRead(codeBadFrame)
 			s.CancelWrite(codeBadFrame)
 			return
 		}
-		msgs, err := t.channels.DecodeBody(body, nil)
+		msgs, err = t.channels.DecodeBody(body, msgs[:0])
 		if err != nil {
+			// Messages decoded before the error may be left in the
+			// backing array.
+			clear(msgs[:cap(msgs)])
+			held = 0
 			t.rejectFrame(peer, Reason(err))
 			continue
 		}
+		if len(msgs) < held {
+			clear(msgs[len(msgs):held])
+		}
+		held = len(msgs)
 		if len(msgs) == 0 {
 			continue
 		}
@@ -583,6 +597,58 @@ func (t *Transport) servePeer(conn *quic.Conn, s *quic.Stream, remote string) {
 		t.received.Add(int64(len(msgs)))
 		t.m.received(peer, len(msgs), n+HeaderSize)
 	}
+}
+
+// frameReader reads a peer stream through one buffer, which grows to
+// hold the largest frame seen: a frame is decoded where it lies (decoding
+// copies what it keeps), and small frames that arrive together cost one
+// stream read.
+type frameReader struct {
+	r          io.Reader
+	buf        []byte
+	start, end int // buf[start:end] has been read and not yet returned
+}
+
+// minReadBuf is the initial size of a frameReader's buffer.
+const minReadBuf = 4 << 10
+
+func (f *frameReader) buffered() int { return f.end - f.start }
+
+// next returns the next n bytes of the stream, valid until the next call.
+// If the stream ends or fails first, it returns what there was and the
+// error (io.EOF at the end of the stream).
+func (f *frameReader) next(n int) ([]byte, error) {
+	for f.end-f.start < n {
+		if f.start+n > len(f.buf) {
+			f.makeRoom(n)
+		}
+		m, err := f.r.Read(f.buf[f.end:])
+		f.end += m
+		if err != nil && f.end-f.start < n {
+			b := f.buf[f.start:f.end]
+			f.start = f.end
+			return b, err
+		}
+	}
+	b := f.buf[f.start : f.start+n : f.start+n]
+	f.start += n
+	return b, nil
+}
+
+// makeRoom moves the unread bytes to the front of the buffer, first
+// growing it if n bytes would not fit.
+func (f *frameReader) makeRoom(n int) {
+	buf := f.buf
+	if n > len(buf) {
+		size := max(len(buf), minReadBuf)
+		for size < n {
+			size *= 2
+		}
+		buf = make([]byte, size)
+	}
+	f.end = copy(buf, f.buf[f.start:f.end])
+	f.start = 0
+	f.buf = buf
 }
 
 // reply writes an OK status followed by what body appends.

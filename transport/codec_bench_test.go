@@ -1,0 +1,42 @@
+package transport
+
+import (
+	"testing"
+
+	"github.com/bloomlang/bloom/lang"
+	"github.com/bloomlang/bloom/runtime"
+	"github.com/bloomlang/bloom/stdlib"
+)
+
+// BenchmarkDecodeBody and BenchmarkAppendFrame measure the codec alone on
+// BenchmarkTransportTuples' frames (benchBatch small tuples), per tuple.
+func BenchmarkDecodeBody(b *testing.B) {
+	sch := NewSchema(mustPlan(b, benchProgram), lang.Channel)
+	frame, err := sch.AppendFrame(nil, benchTuples(b, stdlib.Addr("127.0.0.1:40000"), benchBatch))
+	if err != nil {
+		b.Fatal(err)
+	}
+	body := frame[HeaderSize:]
+	var msgs []runtime.Message
+	b.SetBytes(int64(len(frame)) / benchBatch)
+	b.ReportAllocs()
+	for i := 0; i < b.N; i += benchBatch {
+		if msgs, err = sch.DecodeBody(body, msgs[:0]); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkAppendFrame(b *testing.B) {
+	sch := NewSchema(mustPlan(b, benchProgram), lang.Channel)
+	msgs := benchTuples(b, stdlib.Addr("127.0.0.1:40000"), benchBatch)
+	var buf []byte
+	b.ReportAllocs()
+	for i := 0; i < b.N; i += benchBatch {
+		var err error
+		if buf, err = sch.AppendFrame(buf[:0], msgs); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.SetBytes(int64(len(buf)) / benchBatch)
+}
