@@ -123,6 +123,9 @@ type Node struct {
 	mu     sync.Mutex // guards inbox and inputs
 	inbox  []Message
 	inputs []Message
+	// spareInbox and spareInputs are the buffers of the last tick's
+	// arrivals, emptied; only Tick touches them.
+	spareInbox, spareInputs []Message
 
 	timers    []*timer
 	factsDone bool
@@ -228,6 +231,50 @@ func (n *Node) Deliver(m Message) error {
 	return nil
 }
 
+// DeliverAll is Deliver for a batch of messages, taking the node's lock
+// once: the transport hands over a frame's tuples together. Messages
+// for unknown channels or of the wrong width are skipped, and the first
+// such error is returned.
+func (n *Node) DeliverAll(msgs []Message) error {
+	var first error
+	var last *compiler.Coll
+	ok := msgs[:0:0]
+	bad := false
+	for i, m := range msgs {
+		c := last
+		if c == nil || c.Name != m.Coll {
+			c = n.plan.ByName[m.Coll]
+		}
+		var err error
+		switch {
+		case c == nil || c.Info.Kind != lang.Channel:
+			err = fmt.Errorf("unknown channel %s", m.Coll)
+		case len(m.Tuple) != len(c.Types):
+			err = fmt.Errorf("channel %s has %d columns, got %d values", m.Coll, len(c.Types), len(m.Tuple))
+		}
+		if err != nil {
+			if first == nil {
+				first = err
+			}
+			if !bad {
+				bad, ok = true, append(ok, msgs[:i]...)
+			}
+			continue
+		}
+		last = c
+		if bad {
+			ok = append(ok, m)
+		}
+	}
+	if !bad {
+		ok = msgs
+	}
+	n.mu.Lock()
+	n.inbox = append(n.inbox, ok...)
+	n.mu.Unlock()
+	return first
+}
+
 // HasWork reports whether a tick would do anything besides firing timers:
 // facts not yet inserted, pending changes, messages or inputs.
 func (n *Node) HasWork() bool {
@@ -304,7 +351,10 @@ func (n *Node) Tick() error {
 
 	n.mu.Lock()
 	inbox, inputs := n.inbox, n.inputs
-	n.inbox, n.inputs = nil, nil
+	// The buffers the previous tick consumed take the new arrivals, so
+	// a node receiving a steady stream does not regrow them every tick.
+	n.inbox, n.inputs = n.spareInbox, n.spareInputs
+	n.spareInbox, n.spareInputs = nil, nil
 	n.mu.Unlock()
 	pending := n.pending
 	n.pending = nil
@@ -315,6 +365,11 @@ func (n *Node) Tick() error {
 
 	newPending, outbox, err := n.runTick(ev, now, pending, inbox, inputs)
 	n.stats.Firings += ev.firings
+	// Consumed either way (a failed tick discards them): keep the
+	// buffers for the next tick's arrivals.
+	clear(inbox)
+	clear(inputs)
+	n.spareInbox, n.spareInputs = inbox[:0], inputs[:0]
 	if err == nil {
 		newPending = n.effective(newPending)
 		if n.dur != nil {

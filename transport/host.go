@@ -81,11 +81,9 @@ func NewHost(plan *compiler.Plan, cfg HostConfig) (*Host, error) {
 func (h *Host) Run(ctx context.Context) error {
 	h.T.Start(Handlers{
 		Deliver: func(msgs []runtime.Message) {
-			for _, m := range msgs {
-				// The frame was checked against the schema; Deliver
-				// only fails for non-channels, which cannot decode.
-				h.Node.Deliver(m)
-			}
+			// The frame was checked against the schema; delivery only
+			// fails for non-channels, which cannot decode.
+			h.Node.DeliverAll(msgs)
 			h.wake.Wake()
 		},
 		Inject: h.injectInputs,
