@@ -362,10 +362,8 @@ func (k *kexec) run(steps []*kstep, i int) error {
 		}
 		st.setProbe(env)
 		each := func(row []uint64) bool {
-			for j, c := range st.cols {
-				if row[c] != st.probe[j] {
-					return true
-				}
+			if !matchesProbe(row, st.cols, st.probe) {
+				return true
 			}
 			if st.bind(row, env) {
 				err = k.run(steps, i+1)

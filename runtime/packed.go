@@ -288,15 +288,31 @@ func (r *relation) extendIndex(ix *index) {
 			}
 			return true
 		})
-		if found {
-			ix.next = append(ix.next, ix.heads.slots[slot].pos-1)
-			ix.heads.slots[slot].pos = int32(i) + 1
-		} else {
-			ix.next = append(ix.next, -1)
-			ix.heads.put(slot, h, int32(i))
-		}
+		ix.link(slot, found, h, int32(i))
 	}
 	ix.built = n
+}
+
+// link adds position i to the index: at the head of the chain in slot
+// when found, else as a new chain in the empty slot.
+func (ix *index) link(slot int, found bool, h uint32, i int32) {
+	if found {
+		ix.next = append(ix.next, ix.heads.slots[slot].pos-1)
+		ix.heads.slots[slot].pos = i + 1
+	} else {
+		ix.next = append(ix.next, -1)
+		ix.heads.put(slot, h, i)
+	}
+}
+
+// matchesProbe reports whether row's cols hold the probe's values.
+func matchesProbe(row []uint64, cols []int, probe []uint64) bool {
+	for j, c := range cols {
+		if row[c] != probe[j] {
+			return false
+		}
+	}
+	return true
 }
 
 // scanPacked is evaluator.scan over a packed relation for the boxed
@@ -373,15 +389,7 @@ func (r *relation) eachMatchCached(cols []int, probe []uint64, f func([]uint64) 
 			cache.ix, cache.gen = ix, r.ixGen
 		}
 	}
-	slot, ok := ix.heads.find(hh, func(p int32) bool {
-		row := r.row(p)
-		for j, c := range cols {
-			if row[c] != probe[j] {
-				return false
-			}
-		}
-		return true
-	})
+	slot, ok := ix.heads.find(hh, func(p int32) bool { return matchesProbe(r.row(p), cols, probe) })
 	if !ok {
 		return
 	}

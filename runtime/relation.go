@@ -421,13 +421,7 @@ func (r *relation) index(cols []int) *index {
 		t := r.tuples[i]
 		hh := r.colsHash(t, cols)
 		slot, found := ix.heads.find(hh, func(p int32) bool { return r.sameCols(r.tuples[p], t, cols) })
-		if found {
-			ix.next = append(ix.next, ix.heads.slots[slot].pos-1)
-			ix.heads.slots[slot].pos = int32(i) + 1
-		} else {
-			ix.next = append(ix.next, -1)
-			ix.heads.put(slot, hh, int32(i))
-		}
+		ix.link(slot, found, hh, int32(i))
 	}
 	ix.built = len(r.tuples)
 	return ix
