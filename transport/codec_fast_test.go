@@ -14,7 +14,6 @@ import (
 	"testing/iotest"
 	"time"
 
-	"github.com/quic-go/quic-go"
 
 	"github.com/bloomlang/bloom/lang"
 	"github.com/bloomlang/bloom/runtime"
@@ -170,16 +169,7 @@ func TestPeerStreamFramesOfAllSizes(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	xc := creds(t, dir, "x")
-	conn, err := quic.DialAddr(ctx, string(self), xc.ClientConfig(string(self)), &quic.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.CloseWithError(0, "")
-	s, err := conn.OpenStreamSync(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, s := rawStream(ctx, t, dir, string(self))
 	// Odd-sized writes, so that frames and headers straddle reads.
 	for len(stream) > 0 {
 		n := min(len(stream), 7919)

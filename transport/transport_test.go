@@ -47,6 +47,24 @@ func certs(t testing.TB, names ...string) string {
 	return dir
 }
 
+// rawStream dials addr as "x" (certs(t, ..., "x") in dir) and opens a
+// bare stream on which a test writes frames of its own making; the
+// connection closes with the test.
+func rawStream(ctx context.Context, t testing.TB, dir, addr string) (*quic.Conn, *quic.Stream) {
+	t.Helper()
+	xc := creds(t, dir, "x")
+	conn, err := quic.DialAddr(ctx, addr, xc.ClientConfig(addr), &quic.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.CloseWithError(0, "") })
+	s, err := conn.OpenStreamSync(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return conn, s
+}
+
 func creds(t testing.TB, dir, name string) *Credentials {
 	t.Helper()
 	c, err := LoadCredentials(filepath.Join(dir, "ca.pem"), filepath.Join(dir, name+".pem"), filepath.Join(dir, name+".key"))
@@ -319,16 +337,7 @@ func TestMalformedFramesAreDroppedAndCounted(t *testing.T) {
 	b := startHost(t, pingProgram, creds(t, dir, "b"), "127.0.0.1:0", nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	xc := creds(t, dir, "x")
-	conn, err := quic.DialAddr(ctx, string(b.Self), xc.ClientConfig(string(b.Self)), &quic.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.CloseWithError(0, "")
-	s, err := conn.OpenStreamSync(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	conn, s := rawStream(ctx, t, dir, string(b.Self))
 	sch := NewSchema(b.Node.Plan(), lang.Channel)
 	good, err := sch.AppendFrame(nil, []runtime.Message{{To: b.Self, Coll: "ping", Tuple: runtime.Tuple{b.Self, stdlib.Addr("x:1"), int64(7)}}})
 	if err != nil {
