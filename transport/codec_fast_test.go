@@ -14,7 +14,6 @@ import (
 	"testing/iotest"
 	"time"
 
-
 	"github.com/bloomlang/bloom/lang"
 	"github.com/bloomlang/bloom/runtime"
 	"github.com/bloomlang/bloom/stdlib"
