@@ -135,7 +135,7 @@ func (n *Node) ksteps(steps []*compiler.Step) ([]*kstep, bool) {
 				var w uint64
 				if op.Slot < 0 {
 					var ok bool
-					if w, ok = packConst(rel, c, op); !ok {
+					if w, ok = stdlib.PackWord(rel.coll.Types[c], op.Const); !ok {
 						return nil, false
 					}
 				}
@@ -151,16 +151,11 @@ func (n *Node) ksteps(steps []*compiler.Step) ([]*kstep, bool) {
 	return out, true
 }
 
-func packConst(rel *relation, col int, op compiler.Operand) (uint64, bool) {
-	return stdlib.PackWord(rel.coll.Types[col], op.Const)
-}
-
 // kexec runs kernel rules; one serves a whole component evaluation.
 type kexec struct {
-	ev      *evaluator
-	env     []uint64
-	headRow []uint64
-	rule    *krule
+	ev   *evaluator
+	env  []uint64
+	rule *krule
 	// deltas holds the rows each delta scan reads, by collection: a
 	// relation's rows are only appended while a component is evaluated,
 	// so what a round added is a range of them, plus the rows before the
@@ -198,10 +193,6 @@ func (k *kexec) eval(kr *krule, steps []*kstep) error {
 		k.env = make([]uint64, kr.rp.NVars)
 	}
 	k.env = k.env[:kr.rp.NVars]
-	if cap(k.headRow) < len(kr.headCols) {
-		k.headRow = make([]uint64, len(kr.headCols))
-	}
-	k.headRow = k.headRow[:len(kr.headCols)]
 	if ws := k.pipelined(kr, steps); ws != nil {
 		return k.evalPipelined(kr, ws)
 	}

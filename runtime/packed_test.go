@@ -195,3 +195,31 @@ func TestPipelinedRoundsMatchSequential(t *testing.T) {
 		}
 	}
 }
+
+// A packed relation's sorted contents are in Compare's order (negative
+// ints first, false before true) for every width.
+func TestPackedSortedOrder(t *testing.T) {
+	n := packedNode(t, `
+		table a(x: int);
+		table b(x: int, y: int);
+		table c(x: int, on: bool, at: time);
+		a(3); a(-2); a(0); a(-9223372036854775808); a(9223372036854775807);
+		b(1, -1); b(-1, 5); b(1, -7); b(0, 0); b(-1, -5);
+		c(1, true, -3); c(1, false, 2); c(-4, true, 0); c(1, false, -8);
+	`, false)
+	if err := n.Tick(); err != nil {
+		t.Fatal(err)
+	}
+	for rel, want := range map[string]string{
+		"a": "a(-9223372036854775808) a(-2) a(0) a(3) a(9223372036854775807)",
+		"b": "b(-1, -5) b(-1, 5) b(0, 0) b(1, -7) b(1, -1)",
+		"c": "c(-4, true, 0) c(1, false, -8) c(1, false, 2) c(1, true, -3)",
+	} {
+		if !n.rels[n.plan.ByName[rel].ID].packed() {
+			t.Fatalf("%s is not packed", rel)
+		}
+		if got := contents(t, n, rel); got != want {
+			t.Errorf("%s = %s, want %s", rel, got, want)
+		}
+	}
+}
