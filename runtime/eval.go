@@ -185,8 +185,8 @@ func (ev *evaluator) newTuple(n int) Tuple {
 }
 
 // derive evaluates a non-aggregating rule over steps and inserts what it
-// derives straight into the head relation, calling gained for each tuple
-// that changed it. A binding's head is built in a scratch tuple and only
+// derives straight into the head relation, calling gained (unless nil)
+// for each tuple that changed it. A binding's head is built in a scratch tuple and only
 // copied when the relation does not already hold it: in a recursive
 // closure most firings re-derive known tuples, and allocating them all
 // (then dropping them) was most of the memory of transitive closure on a
@@ -207,11 +207,19 @@ func (ev *evaluator) derive(rp *compiler.RulePlan, steps []*compiler.Step, gaine
 			}
 			scratch[i] = v
 		}
+		if gained == nil && rel.packed() {
+			// Nothing keeps the tuple: a packed relation copies the
+			// words, and no boxed copy is needed.
+			if _, kv := rel.insertPacked(scratch); kv != nil {
+				return ev.n.keyError(rp.Head, kv, rp.Pos)
+			}
+			return nil
+		}
 		nt, kv := rel.insertCopy(scratch, ev.newTuple)
 		if kv != nil {
 			return ev.n.keyError(rp.Head, kv, rp.Pos)
 		}
-		if nt != nil {
+		if nt != nil && gained != nil {
 			gained(nt)
 		}
 		return nil

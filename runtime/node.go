@@ -589,10 +589,11 @@ func (n *Node) evalComponent(ev *evaluator, comp *compiler.Component) error {
 	}
 	eval := func(rp *compiler.RulePlan, steps []*compiler.Step) error {
 		if rp.Agg == nil {
+			if delta == nil {
+				return ev.derive(rp, steps, nil)
+			}
 			return ev.derive(rp, steps, func(t Tuple) {
-				if delta != nil {
-					delta[rp.Head] = append(delta[rp.Head], t)
-				}
+				delta[rp.Head] = append(delta[rp.Head], t)
 			})
 		}
 		ts, err := ev.heads(rp, steps)

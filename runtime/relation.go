@@ -131,6 +131,30 @@ func (r *relation) key(t Tuple) []byte {
 	return b
 }
 
+// insertPacked is insert for a packed relation when the caller does not
+// need the stored tuple back, reporting whether the relation changed.
+func (r *relation) insertPacked(t Tuple) (bool, *KeyViolation) {
+	changed, demoted, kv := r.insertPackedRow(t)
+	if demoted {
+		nt, kv := r.insertCopy(slices.Clone(t), nil)
+		return nt != nil, kv
+	}
+	return changed, kv
+}
+
+// insertPackedRow packs t and inserts (or merges) it. demoted is true
+// when t had no words and the relation was demoted to boxed storage
+// instead (the caller then inserts t as a boxed tuple).
+func (r *relation) insertPackedRow(t Tuple) (changed, demoted bool, kv *KeyViolation) {
+	row, err := r.pack(t)
+	if err != nil {
+		r.demote()
+		return false, true, nil
+	}
+	changed, kv = r.insertRowHash(row, rowHash(row, r.coll.Key))
+	return changed, false, kv
+}
+
 // KeyViolation is two different tuples with the same key in one tick where
 // the non-key columns are not all lattices.
 type KeyViolation struct {
@@ -152,23 +176,17 @@ func (r *relation) insert(t Tuple) (Tuple, *KeyViolation) {
 // a copy made with alloc is (alloc nil stores t itself).
 func (r *relation) insertCopy(t Tuple, alloc func(int) Tuple) (Tuple, *KeyViolation) {
 	if r.packed() {
-		row, err := r.pack(t)
-		if err != nil {
-			r.demote()
+		changed, demoted, kv := r.insertPackedRow(t)
+		if demoted {
 			return r.insertCopy(t, alloc)
 		}
-		h := rowHash(row, r.coll.Key)
-		slot, found := r.findRow(h, row)
-		if found && r.coll.Merge {
-			i := r.pos.slots[slot].pos - 1
-			if !r.mergeRow(i, row) {
-				return nil, nil
-			}
-			return r.unpack(r.row(i)), nil
-		}
-		changed, kv := r.insertRowHash(row, h)
 		if !changed || kv != nil {
 			return nil, kv
+		}
+		if r.coll.Merge {
+			// The stored row may be a merge of t and what was there.
+			_, i, _ := r.lookupPacked(t)
+			return r.unpack(r.row(i)), nil
 		}
 		if alloc != nil {
 			c := alloc(len(t))
