@@ -413,7 +413,19 @@ func (n *Node) evalKernel(ev *evaluator, comp *compiler.Component, kc *kcomp) er
 		n.kx = k
 	}
 	k.ev = ev
-	clear(k.deltas)
+	// Every delta a step reads is set below before it is read; the
+	// entries are reset when the component is done (not cleared whole:
+	// that cost each component a pass over every collection).
+	defer func() {
+		for _, c := range comp.Colls {
+			k.deltas[c] = rowDelta{}
+		}
+		for _, kr := range kc.rules {
+			for _, c := range kr.rp.AtomDeltaColl {
+				k.deltas[c] = rowDelta{}
+			}
+		}
+	}()
 	start, grown := k.start, k.grown
 	for _, c := range comp.Colls {
 		start[c], grown[c] = n.rels[c].rows(), n.rels[c].grownMark()

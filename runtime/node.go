@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -616,11 +617,13 @@ func (n *Node) evalComponent(ev *evaluator, comp *compiler.Component) error {
 		// is still there, so join only what the body collections gained
 		// this tick, one atom at a time (semi-naive across ticks).
 		// Only the collections read through a delta are asked for their
-		// gains: a packed relation unpacks them.
-		clear(ev.deltas)
+		// gains (a packed relation unpacks them), each once; the other
+		// entries of ev.deltas are stale but never read.
+		var done []int
 		for _, rp := range comp.Rules {
 			for _, c := range rp.AtomDeltaColl {
-				if ev.deltas[c] == nil {
+				if !slices.Contains(done, c) {
+					done = append(done, c)
 					ev.deltas[c] = n.rels[c].gained()
 				}
 			}
