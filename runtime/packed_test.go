@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"errors"
 	goruntime "runtime"
 	"testing"
 	"time"
@@ -221,5 +222,40 @@ func TestPackedSortedOrder(t *testing.T) {
 		if got := contents(t, n, rel); got != want {
 			t.Errorf("%s = %s, want %s", rel, got, want)
 		}
+	}
+}
+
+// A key violation found while inserting a pipelined round's batches fails
+// the tick like any other: the worker is drained and the tick rolls back.
+func TestPipelinedKeyViolationFailsTheTick(t *testing.T) {
+	if goruntime.GOMAXPROCS(0) < 2 {
+		defer goruntime.GOMAXPROCS(goruntime.GOMAXPROCS(2))
+	}
+	plan := mustPlan(t, `
+		input go(x: int);
+		table e(x: int, y: int);
+		table p(x: int, y: int) key(x);
+		p(x, y) <= e(x, y), go(_);
+		p(x, z) <= p(x, y), e(y, z);
+	`)
+	id := plan.ByName["e"].ID
+	for i := range int64(6000) {
+		plan.Facts = append(plan.Facts, &compiler.Fact{Coll: id, Tuple: Tuple{i, i + 1}})
+	}
+	n := New(plan, Options{Clock: NewVirtualClock(time.Unix(0, 0))})
+	if err := n.Tick(); err != nil {
+		t.Fatal(err)
+	}
+	n.Enqueue("go", Tuple{int64(1)})
+	err := n.Tick()
+	var kv *KeyViolationError
+	if !errors.As(err, &kv) || kv.Coll != "p" {
+		t.Fatalf("err = %v, want a key violation in p", err)
+	}
+	if c, _ := n.Count("p"); c != 0 {
+		t.Errorf("p holds %d tuples after the failed tick, want 0", c)
+	}
+	if c, _ := n.Count("e"); c != 6000 {
+		t.Errorf("e holds %d tuples, want 6000", c)
 	}
 }
