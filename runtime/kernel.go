@@ -337,10 +337,10 @@ func (k *kexec) run(steps []*kstep, i int) error {
 		found := false
 		// As in the boxed evaluator, a negated atom matches on its
 		// bound columns alone.
-		st.rel.eachMatch(st.cols, st.probe, func([]uint64) bool {
+		st.rel.eachMatchCached(st.cols, st.probe, func([]uint64) bool {
 			found = true
 			return false
-		})
+		}, &st.ix)
 		if found {
 			return nil
 		}
