@@ -366,12 +366,18 @@ func (r *relation) eachMatchCached(cols []int, probe []uint64, f func([]uint64) 
 	}
 	hh := finishHash(h)
 	if sameCols(cols, r.coll.Key) {
-		row := r.rowBuf[:0]
-		row = append(row, make([]uint64, w)...)
+		// The probe as a row (only its key columns are read); on the
+		// stack for the usual widths, so that a lookup writes nothing
+		// shared (a pipeline's worker probes while the node inserts).
+		var buf [8]uint64
+		row := buf[:0]
+		if w > len(buf) {
+			row = make([]uint64, 0, w)
+		}
+		row = row[:w]
 		for j, c := range cols {
 			row[c] = probe[j]
 		}
-		r.rowBuf = row
 		if slot, ok := r.findRow(hh, row); ok {
 			f(r.row(r.pos.slots[slot].pos - 1))
 		}
