@@ -282,7 +282,11 @@ func (k *kexec) emit() error {
 	}
 	k.pendHash = append(k.pendHash, rowHash(k.pend[start:], kr.head.coll.Key))
 	if k.pipe != nil {
-		if len(k.pendHash) >= pipeBatch {
+		// A pipeline's worker hands batches of the same size over: a
+		// smaller batch overlapped more but swept the table so sparsely
+		// that its inserts cost a third more (CPU profile of the random
+		// graph's closure), which a busy second core cannot hide.
+		if len(k.pendHash) >= flushAt {
 			k.handOff()
 		}
 		return nil

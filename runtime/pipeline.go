@@ -24,11 +24,6 @@ import (
 // pipelineMin is the smallest delta, in rows, worth a second goroutine.
 const pipelineMin = 4096
 
-// pipeBatch is how many rows the worker derives before it hands them
-// over: smaller than flushAt, so that the two goroutines overlap even
-// in a round that derives a few hundred thousand rows.
-const pipeBatch = 1 << 15
-
 // kbatch is a sorted batch of derived rows and their key hashes.
 type kbatch struct {
 	rows   []uint64
