@@ -127,6 +127,9 @@ type Node struct {
 	// spareInbox and spareInputs are the buffers of the last tick's
 	// arrivals, emptied; only Tick touches them.
 	spareInbox, spareInputs []Message
+	// batches are channel tuples delivered in columnar form
+	// (DeliverBatches), guarded by mu; spareBatches as spareInbox.
+	batches, spareBatches []Batch
 
 	timers    []*timer
 	factsDone bool
@@ -276,12 +279,60 @@ func (n *Node) DeliverAll(msgs []Message) error {
 	return first
 }
 
+// DeliverBatches is DeliverAll for channel tuples in columnar form (a
+// transport's decoded frame): the node keeps the batches, not the slice,
+// and adds their rows at the start of the next tick. A batch for an
+// unknown channel, of the wrong width or with a value index out of range
+// is skipped, and the first such error is returned.
+func (n *Node) DeliverBatches(bs []Batch) error {
+	var first error
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	for _, b := range bs {
+		c := n.plan.ByName[b.Coll]
+		var err error
+		if c == nil || c.Info.Kind != lang.Channel {
+			err = fmt.Errorf("unknown channel %s", b.Coll)
+		} else {
+			err = b.check(c.Types)
+		}
+		if err != nil {
+			if first == nil {
+				first = err
+			}
+			continue
+		}
+		if b.Len() > 0 {
+			n.batches = append(n.batches, b)
+		}
+	}
+	return first
+}
+
+// insertBatch adds a delivered batch's rows to its channel. A channel's
+// first column is an addr, which has no packed word, so its relation
+// keeps boxed tuples: they share one backing array.
+func (n *Node) insertBatch(b *Batch) error {
+	c := n.plan.ByName[b.Coll]
+	w := b.Width
+	rows := b.Len()
+	vals := make([]stdlib.Value, rows*w)
+	for i := range rows {
+		t := vals[i*w : (i+1)*w : (i+1)*w]
+		b.box(c.Types, b.Words[i*w:(i+1)*w], t)
+		if err := n.insert(c.ID, t, lang.Pos{}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // HasWork reports whether a tick would do anything besides firing timers:
 // facts not yet inserted, pending changes, messages or inputs.
 func (n *Node) HasWork() bool {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	return !n.factsDone || len(n.pending) > 0 || len(n.inbox) > 0 || len(n.inputs) > 0
+	return !n.factsDone || len(n.pending) > 0 || len(n.inbox) > 0 || len(n.inputs) > 0 || len(n.batches) > 0
 }
 
 // NextTimer returns the earliest time a periodic fires, if there is one.
@@ -351,11 +402,11 @@ func (n *Node) Tick() error {
 	defer func() { n.undo.on = false; n.undo.reset() }()
 
 	n.mu.Lock()
-	inbox, inputs := n.inbox, n.inputs
+	inbox, inputs, batches := n.inbox, n.inputs, n.batches
 	// The buffers the previous tick consumed take the new arrivals, so
 	// a node receiving a steady stream does not regrow them every tick.
-	n.inbox, n.inputs = n.spareInbox, n.spareInputs
-	n.spareInbox, n.spareInputs = nil, nil
+	n.inbox, n.inputs, n.batches = n.spareInbox, n.spareInputs, n.spareBatches
+	n.spareInbox, n.spareInputs, n.spareBatches = nil, nil, nil
 	n.mu.Unlock()
 	pending := n.pending
 	n.pending = nil
@@ -364,13 +415,14 @@ func (n *Node) Tick() error {
 		savedTimers[i] = *t
 	}
 
-	newPending, outbox, err := n.runTick(ev, now, pending, inbox, inputs)
+	newPending, outbox, err := n.runTick(ev, now, pending, inbox, inputs, batches)
 	n.stats.Firings += ev.firings
 	// Consumed either way (a failed tick discards them): keep the
 	// buffers for the next tick's arrivals.
 	clear(inbox)
 	clear(inputs)
-	n.spareInbox, n.spareInputs = inbox[:0], inputs[:0]
+	clear(batches)
+	n.spareInbox, n.spareInputs, n.spareBatches = inbox[:0], inputs[:0], batches[:0]
 	if err == nil {
 		newPending = n.effective(newPending)
 		if n.dur != nil {
@@ -426,7 +478,7 @@ func (n *Node) Tick() error {
 	return nil
 }
 
-func (n *Node) runTick(ev *evaluator, now time.Time, pending []pendingOp, inbox, inputs []Message) ([]pendingOp, []Message, error) {
+func (n *Node) runTick(ev *evaluator, now time.Time, pending []pendingOp, inbox, inputs []Message, batches []Batch) ([]pendingOp, []Message, error) {
 	// 1. Empty the transient collections, then apply the previous tick's
 	// changes: new = (old − deleted) ∪ inserted.
 	for _, r := range n.rels {
@@ -453,6 +505,11 @@ func (n *Node) runTick(ev *evaluator, now time.Time, pending []pendingOp, inbox,
 	// 2. Messages, inputs, timers, facts.
 	for _, m := range inbox {
 		if err := n.insert(n.plan.ByName[m.Coll].ID, m.Tuple, lang.Pos{}); err != nil {
+			return nil, nil, err
+		}
+	}
+	for i := range batches {
+		if err := n.insertBatch(&batches[i]); err != nil {
 			return nil, nil, err
 		}
 	}

@@ -56,8 +56,12 @@ func BenchmarkTransportTuples(b *testing.B) {
 		b.Fatal(err)
 	}
 	rb.SetSelf(stdlib.Addr(rb.Addr().String()))
-	rb.Start(Handlers{Deliver: func(msgs []runtime.Message) {
-		if got.Add(int64(len(msgs))) >= total {
+	rb.Start(Handlers{Deliver: func(bs []runtime.Batch) {
+		n := 0
+		for i := range bs {
+			n += bs[i].Len()
+		}
+		if got.Add(int64(n)) >= total {
 			select {
 			case <-done:
 			default:
@@ -72,7 +76,7 @@ func BenchmarkTransportTuples(b *testing.B) {
 		b.Fatal(err)
 	}
 	ta.SetSelf(stdlib.Addr(ta.Addr().String()))
-	ta.Start(Handlers{Deliver: func([]runtime.Message) {}})
+	ta.Start(Handlers{Deliver: func([]runtime.Batch) {}})
 	defer ta.Close(time.Second)
 	to := stdlib.Addr(rb.Addr().String())
 	batch := benchTuples(b, to, benchBatch)

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"hash/fnv"
 	"math"
-	"slices"
 	"strings"
 	"unsafe"
 
@@ -244,168 +243,180 @@ func (s *Schema) DecodeFrame(frame []byte, maxBody int) ([]runtime.Message, erro
 	return msgs, nil
 }
 
-// DecodeBody decodes a frame body (see DecodeFrame), appending to msgs.
-// On error msgs is returned with its original length. The messages do not
-// refer to body, which may be reused as soon as DecodeBody returns.
+// DecodeBody decodes a frame body (see DecodeFrame) into messages,
+// appending to msgs. On error msgs is returned with its original length.
+// The messages do not refer to body, which may be reused as soon as
+// DecodeBody returns.
 func (s *Schema) DecodeBody(body []byte, msgs []runtime.Message) ([]runtime.Message, error) {
-	d := decoder{b: body}
-	start := len(msgs)
-	var prev *schemaColl
-	for len(d.b) > 0 {
-		name, err := d.bytes("name")
-		if err != nil {
-			return msgs[:start], err
-		}
-		if len(name) == 0 || len(name) > maxNameLen {
-			return msgs[:start], derr("bad_name", "collection name of %d bytes", len(name))
-		}
-		c := s.colls[string(name)] // no allocation
-		if c == nil {
-			return msgs[:start], derr("unknown_collection", "unknown collection %q", clip(string(name)))
-		}
-		if c == prev {
-			return msgs[:start], derr("non_canonical", "two consecutive groups for %s", c.name)
-		}
-		prev = c
-		arity, err := d.uvarint()
-		if err != nil {
-			return msgs[:start], err
-		}
-		if arity != uint64(len(c.types)) {
-			return msgs[:start], derr("wrong_arity", "%s has %d columns, the frame says %d", c.name, len(c.types), arity)
-		}
-		fp, err := d.uint32()
-		if err != nil {
-			return msgs[:start], err
-		}
-		if fp != c.fp {
-			return msgs[:start], derr("wrong_type", "%s: column types differ from this node's (fingerprint %08x, want %08x)", c.name, fp, c.fp)
-		}
-		count, err := d.uvarint()
-		if err != nil {
-			return msgs[:start], err
-		}
-		// Every tuple takes at least one byte (arity ≥ 1 for channels and
-		// inputs; a zero-column collection is not declarable).
-		if count == 0 || count > uint64(len(d.b)) {
-			return msgs[:start], derr("bad_count", "%s: %d tuples in %d bytes", c.name, count, len(d.b))
-		}
-		if msgs, err = d.group(c, int(count), msgs); err != nil {
-			return msgs[:start], err
-		}
+	var buf [4]runtime.Batch
+	bs, err := s.DecodeBatches(body, buf[:0])
+	if err != nil {
+		return msgs, err
+	}
+	for i := range bs {
+		c := s.colls[bs[i].Coll]
+		msgs = bs[i].AppendMessages(msgs, c.types, c.kind == lang.Channel)
 	}
 	return msgs, nil
 }
 
-// group decodes count tuples of c and appends them to msgs.
-func (d *decoder) group(c *schemaColl, count int, msgs []runtime.Message) ([]runtime.Message, error) {
+// DecodeBatches decodes a frame body (see DecodeFrame) into one batch per
+// group, appended to bs. On error bs is returned with its original
+// length. The batches do not refer to body, which may be reused as soon
+// as DecodeBatches returns, and nothing in them is reused later: they
+// belong to the caller.
+func (s *Schema) DecodeBatches(body []byte, bs []runtime.Batch) ([]runtime.Batch, error) {
+	d := decoder{b: body}
+	start := len(bs)
+	var prev *schemaColl
+	for len(d.b) > 0 {
+		name, err := d.bytes("name")
+		if err != nil {
+			return bs[:start], err
+		}
+		if len(name) == 0 || len(name) > maxNameLen {
+			return bs[:start], derr("bad_name", "collection name of %d bytes", len(name))
+		}
+		c := s.colls[string(name)] // no allocation
+		if c == nil {
+			return bs[:start], derr("unknown_collection", "unknown collection %q", clip(string(name)))
+		}
+		if c == prev {
+			return bs[:start], derr("non_canonical", "two consecutive groups for %s", c.name)
+		}
+		prev = c
+		arity, err := d.uvarint()
+		if err != nil {
+			return bs[:start], err
+		}
+		if arity != uint64(len(c.types)) {
+			return bs[:start], derr("wrong_arity", "%s has %d columns, the frame says %d", c.name, len(c.types), arity)
+		}
+		fp, err := d.uint32()
+		if err != nil {
+			return bs[:start], err
+		}
+		if fp != c.fp {
+			return bs[:start], derr("wrong_type", "%s: column types differ from this node's (fingerprint %08x, want %08x)", c.name, fp, c.fp)
+		}
+		count, err := d.uvarint()
+		if err != nil {
+			return bs[:start], err
+		}
+		// Every tuple takes at least one byte (arity ≥ 1 for channels and
+		// inputs; a zero-column collection is not declarable).
+		if count == 0 || count > uint64(len(d.b)) {
+			return bs[:start], derr("bad_count", "%s: %d tuples in %d bytes", c.name, count, len(d.b))
+		}
+		b, err := d.group(c, int(count))
+		if err != nil {
+			return bs[:start], err
+		}
+		bs = append(bs, b)
+	}
+	return bs, nil
+}
+
+// group decodes count tuples of c into a batch (runtime.Batch describes
+// the words of each column type).
+func (d *decoder) group(c *schemaColl, count int) (runtime.Batch, error) {
 	arity := len(c.ops)
-	// Every value takes at least one byte: this bounds the allocations
+	// Every value takes at least one byte: this bounds the allocation
 	// below by the bytes that are really there (count ≤ len(d.b) was
 	// checked, so the product does not overflow).
 	if uint64(count)*uint64(arity) > uint64(len(d.b)) {
-		return msgs, derr("truncated", "%s: %d tuples of %d columns in %d bytes", c.name, count, arity, len(d.b))
+		return runtime.Batch{}, derr("truncated", "%s: %d tuples of %d columns in %d bytes", c.name, count, arity, len(d.b))
 	}
-	// One backing array for the group's values. A string-like column
-	// that repeats the previous tuple's value (the @ address, typically)
-	// reuses that value instead of allocating.
-	vals := make([]stdlib.Value, count*arity)
-	msgs = slices.Grow(msgs, count)
-	channel := c.kind == lang.Channel && arity > 0
-	// prev[k] holds the bytes of the previous tuple's string-like column k.
-	var prevBuf [8][]byte
+	words := make([]uint64, count*arity)
+	var vals []stdlib.Value
+	// A string-like column that repeats the previous tuple's value (the
+	// @ address, typically) takes that value's index instead of a new
+	// value: prev[k] locates the previous tuple's bytes of column k.
+	// (Offsets rather than slices: no pointer writes in the loop.)
+	type span struct{ off, n int }
+	var prevBuf [8]span
 	prev := prevBuf[:]
 	if arity > len(prevBuf) {
-		prev = make([][]byte, arity)
+		prev = make([]span, arity)
 	}
-	b := d.b
+	body := d.b
+	p := 0 // body[p:] is still to decode
 	for i := range count {
-		t := vals[i*arity : (i+1)*arity : (i+1)*arity]
+		row := words[i*arity : (i+1)*arity : (i+1)*arity]
 		for k, op := range c.ops {
 			switch op {
 			case opInt, opTime:
-				ux, n := uvarint2(b)
-				if n > 0 {
-					b = b[n:]
+				var ux uint64
+				if p < len(body) && body[p] < 0x80 {
+					ux = uint64(body[p])
+					p++
+				} else if p+1 < len(body) && body[p+1] < 0x80 && body[p+1] != 0 {
+					ux = uint64(body[p]&0x7f) | uint64(body[p+1])<<7
+					p += 2
 				} else {
-					d.b = b
+					// Long, truncated or non-minimal.
+					d.b = body[p:]
 					x, err := d.uvarintSlow()
 					if err != nil {
-						return msgs, err
+						return runtime.Batch{}, err
 					}
-					ux, b = x, d.b
+					ux, p = x, len(body)-len(d.b)
 				}
-				x := ux >> 1
-				if ux&1 != 0 {
-					x = ^x
-				}
-				if op == opInt {
-					t[k] = int64(x)
-				} else {
-					t[k] = stdlib.Time(x)
-				}
+				row[k] = ux>>1 ^ -(ux & 1) // zig-zag
 			case opFloat:
-				if len(b) < 8 {
-					return msgs, derr("truncated", "truncated float")
+				if len(body)-p < 8 {
+					return runtime.Batch{}, derr("truncated", "truncated float")
 				}
-				t[k] = math.Float64frombits(binary.LittleEndian.Uint64(b))
-				b = b[8:]
+				row[k] = binary.LittleEndian.Uint64(body[p:])
+				p += 8
 			case opString, opAddr, opBytes:
-				n, w := uvarint2(b)
-				if w > 0 {
-					b = b[w:]
+				var n uint64
+				if p < len(body) && body[p] < 0x80 {
+					n = uint64(body[p])
+					p++
 				} else {
-					d.b = b
+					d.b = body[p:]
 					x, err := d.uvarintSlow()
 					if err != nil {
-						return msgs, err
+						return runtime.Batch{}, err
 					}
-					n, b = x, d.b
+					n, p = x, len(body)-len(d.b)
 				}
-				if n > uint64(len(b)) {
-					return msgs, derr("truncated", "%s of %d bytes, %d left", opNames[op], n, len(b))
+				if n > uint64(len(body)-p) {
+					return runtime.Batch{}, derr("truncated", "%s of %d bytes, %d left", opNames[op], n, len(body)-p)
 				}
-				raw := b[:n:n]
-				b = b[n:]
-				if i > 0 && string(raw) == string(prev[k]) {
-					// The previous tuple's value, of the same type.
-					t[k] = vals[(i-1)*arity+k]
+				q := p + int(n)
+				if pv := prev[k]; i > 0 && pv.n == int(n) && string(body[p:q]) == string(body[pv.off:pv.off+pv.n]) {
+					row[k] = words[(i-1)*arity+k]
 				} else {
-					t[k] = strValue(op, raw)
+					row[k] = uint64(len(vals))
+					vals = append(vals, strValue(op, body[p:q]))
 				}
-				prev[k] = raw
+				prev[k] = span{p, int(n)}
+				p = q
 			case opBool:
-				if len(b) < 1 {
-					return msgs, derr("truncated", "truncated bool")
+				if p >= len(body) {
+					return runtime.Batch{}, derr("truncated", "truncated bool")
 				}
-				if b[0] > 1 {
-					return msgs, derr("bad_value", "bool byte %d", b[0])
+				if body[p] > 1 {
+					return runtime.Batch{}, derr("bad_value", "bool byte %d", body[p])
 				}
-				t[k] = b[0] == 1
-				b = b[1:]
+				row[k] = uint64(body[p])
+				p++
 			default:
-				d.b = b
+				d.b = body[p:]
 				v, err := d.value(c.types[k])
 				if err != nil {
-					return msgs, err
+					return runtime.Batch{}, err
 				}
-				t[k], b = v, d.b
+				p = len(body) - len(d.b)
+				row[k] = uint64(len(vals))
+				vals = append(vals, v)
 			}
 		}
-		msgs = msgs[:len(msgs)+1] // capacity reserved above
-		m := &msgs[len(msgs)-1]
-		if channel {
-			m.To, _ = t[0].(stdlib.Addr)
-		} else {
-			m.To = ""
-		}
-		if !sameString(m.Coll, c.name) {
-			m.Coll = c.name // (no write barrier when it is there already)
-		}
-		m.Tuple = t
 	}
-	d.b = b
-	return msgs, nil
+	d.b = body[p:]
+	return runtime.Batch{Coll: c.name, Width: arity, Words: words, Vals: vals}, nil
 }
 
 // strValue makes the string, addr or bytes value of b.

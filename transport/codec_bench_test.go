@@ -8,7 +8,7 @@ import (
 	"github.com/bloomlang/bloom/stdlib"
 )
 
-// BenchmarkDecodeBody and BenchmarkAppendFrame measure the codec alone on
+// BenchmarkDecodeBatches, BenchmarkDecodeBody and BenchmarkAppendFrame measure the codec alone on
 // BenchmarkTransportTuples' frames (benchBatch small tuples), per tuple.
 func BenchmarkDecodeBody(b *testing.B) {
 	sch := NewSchema(mustPlan(b, benchProgram), lang.Channel)
@@ -22,6 +22,23 @@ func BenchmarkDecodeBody(b *testing.B) {
 	b.ReportAllocs()
 	for i := 0; i < b.N; i += benchBatch {
 		if msgs, err = sch.DecodeBody(body, msgs[:0]); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkDecodeBatches(b *testing.B) {
+	sch := NewSchema(mustPlan(b, benchProgram), lang.Channel)
+	frame, err := sch.AppendFrame(nil, benchTuples(b, stdlib.Addr("127.0.0.1:40000"), benchBatch))
+	if err != nil {
+		b.Fatal(err)
+	}
+	body := frame[HeaderSize:]
+	var bs []runtime.Batch
+	b.SetBytes(int64(len(frame)) / benchBatch)
+	b.ReportAllocs()
+	for i := 0; i < b.N; i += benchBatch {
+		if bs, err = sch.DecodeBatches(body, bs[:0]); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -107,9 +107,12 @@ func TestPeerStreamFramesOfAllSizes(t *testing.T) {
 	var mu sync.Mutex
 	var got []runtime.Message
 	arrived := make(chan struct{}, 1)
-	rb.Start(Handlers{Deliver: func(msgs []runtime.Message) {
+	blobTypes, _ := NewSchema(plan, lang.Channel).Types("blob")
+	rb.Start(Handlers{Deliver: func(bs []runtime.Batch) {
 		mu.Lock()
-		got = append(got, msgs...) // keep the messages, not the slice
+		for i := range bs { // keep the batches, not the slice
+			got = bs[i].AppendMessages(got, blobTypes, true)
+		}
 		mu.Unlock()
 		rb.Release()
 		select {

@@ -7,11 +7,13 @@ import (
 	"github.com/bloomlang/bloom/runtime"
 )
 
-// FuzzDecodeFrame checks that the decoder never panics and that whatever
-// it accepts is in canonical form: re-encoding the decoded messages gives
-// back exactly the input bytes.
+// FuzzDecodeFrame checks that the decoder never panics, that whatever it
+// accepts is in canonical form (re-encoding the decoded messages gives
+// back exactly the input bytes), and that a node takes the batches it
+// decodes to.
 func FuzzDecodeFrame(f *testing.F) {
 	s, msgs := sampleMessages(f)
+	node := runtime.New(mustPlan(f, testProgram), runtime.Options{Self: "127.0.0.1:7001"})
 	for i := range msgs {
 		frame, err := s.AppendFrame(nil, msgs[i:i+1])
 		if err != nil {
@@ -45,6 +47,13 @@ func FuzzDecodeFrame(f *testing.F) {
 		var into []runtime.Message
 		if _, err := s.DecodeBody(frame[HeaderSize:], into); err != nil {
 			t.Fatalf("body decode disagrees: %v", err)
+		}
+		bs, err := s.DecodeBatches(frame[HeaderSize:], nil)
+		if err != nil {
+			t.Fatalf("batch decode disagrees: %v", err)
+		}
+		if err := node.DeliverBatches(bs); err != nil {
+			t.Fatalf("the node refuses a decoded batch: %v", err)
 		}
 	})
 }

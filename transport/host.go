@@ -80,10 +80,10 @@ func NewHost(plan *compiler.Plan, cfg HostConfig) (*Host, error) {
 // finish and returns; the node's state may then be read. Call Close after.
 func (h *Host) Run(ctx context.Context) error {
 	h.T.Start(Handlers{
-		Deliver: func(msgs []runtime.Message) {
+		Deliver: func(batches []runtime.Batch) {
 			// The frame was checked against the schema; delivery only
 			// fails for non-channels, which cannot decode.
-			h.Node.DeliverAll(msgs)
+			h.Node.DeliverBatches(batches)
 			h.wake.Wake()
 		},
 		Inject: h.injectInputs,

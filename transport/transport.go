@@ -86,10 +86,11 @@ type Config struct {
 
 // Handlers connect a Transport to a node.
 type Handlers struct {
-	// Deliver receives validated inbound channel tuples (required). It is
-	// called from many goroutines. The slice is reused once Deliver
-	// returns: keep the messages (and their tuples), not the slice.
-	Deliver func(msgs []runtime.Message)
+	// Deliver receives validated inbound channel tuples, one batch per
+	// collection of a frame (required). It is called from many
+	// goroutines. The slice is reused once Deliver returns: keep the
+	// batches, which belong to the receiver, not the slice.
+	Deliver func(batches []runtime.Batch)
 	// Inject receives a client's input tuples and returns the number of
 	// the tick that consumed them (runtime.Injection). Nil refuses inserts.
 	Inject func(ctx context.Context, msgs []runtime.Message) (int64, error)
@@ -535,14 +536,13 @@ func (t *Transport) servePeer(conn *quic.Conn, s *quic.Stream, remote string) {
 		t.adopt(hello, conn)
 	}
 	fr := frameReader{r: s}
-	var msgs []runtime.Message // reused from frame to frame
-	held := 0                  // msgs[:held] may reference delivered tuples
+	var batches []runtime.Batch // reused from frame to frame
 	for {
-		if fr.buffered() < HeaderSize && held > 0 {
-			// Reading may block: do not keep the delivered tuples alive
+		if fr.buffered() < HeaderSize && len(batches) > 0 {
+			// Reading may block: do not keep the delivered batches alive
 			// meanwhile.
-			clear(msgs[:held])
-			held = 0
+			clear(batches)
+			batches = batches[:0]
 		}
 		hdr, err := fr.next(HeaderSize)
 		if err != nil {
@@ -576,26 +576,23 @@ func (t *Transport) servePeer(conn *quic.Conn, s *quic.Stream, remote string) {
 			s.CancelWrite(codeBadFrame)
 			return
 		}
-		msgs, err = t.channels.DecodeBody(body, msgs[:0])
+		clear(batches)
+		batches, err = t.channels.DecodeBatches(body, batches[:0])
 		if err != nil {
-			// Messages decoded before the error may be left in the
-			// backing array.
-			clear(msgs[:cap(msgs)])
-			held = 0
 			t.rejectFrame(peer, Reason(err))
 			continue
 		}
-		if len(msgs) < held {
-			clear(msgs[len(msgs):held])
+		tuples := 0
+		for i := range batches {
+			tuples += batches[i].Len()
 		}
-		held = len(msgs)
-		if len(msgs) == 0 {
+		if tuples == 0 {
 			continue
 		}
-		t.gate.acquire(len(msgs))
-		t.h.Deliver(msgs)
-		t.received.Add(int64(len(msgs)))
-		t.m.received(peer, len(msgs), n+HeaderSize)
+		t.gate.acquire(tuples)
+		t.h.Deliver(batches)
+		t.received.Add(int64(tuples))
+		t.m.received(peer, tuples, n+HeaderSize)
 	}
 }
 
