@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"math"
+	"slices"
 	"strings"
 	"testing"
 
@@ -18,6 +19,7 @@ func TestDeliverBatches(t *testing.T) {
 		got(x, f, ok, at, s, m) <= ch(_, x, f, ok, at, s, m);
 	`)
 	vals := []stdlib.Value{stdlib.Addr("n1:1"), "a", int64(9), "b", nil}
+	vals2 := slices.Clone(vals)
 	good := Batch{Coll: "ch", Width: 7, Vals: vals, Words: []uint64{
 		0, uint64(1), math.Float64bits(2.5), 1, 100, 1, 2,
 		0, uint64(math.MaxUint64), math.Float64bits(-0.5), 0, uint64(1 << 62), 3, 4,
@@ -42,6 +44,9 @@ func TestDeliverBatches(t *testing.T) {
 			t.Errorf("batch %+v accepted", b)
 		}
 	}
+	// The caller may reuse the batches' memory at once.
+	clear(good.Words)
+	vals[1], vals[3] = "x", "x"
 	if !n.HasWork() {
 		t.Fatal("no work after a delivery")
 	}
@@ -51,6 +56,20 @@ func TestDeliverBatches(t *testing.T) {
 	want := `got(-1, -0.5, false, 4611686018427387904, "b", bottom) got(1, 2.5, true, 100, "a", 9)`
 	if got := contents(t, n, "got"); got != want {
 		t.Errorf("got = %s\nwant  %s", got, want)
+	}
+	// The next tick's arrivals go into the buffer this tick consumed.
+	if n.HasWork() {
+		t.Error("work left after the tick")
+	}
+	next := Batch{Coll: "ch", Width: 7, Vals: vals2, Words: []uint64{0, 6, 0, 0, 0, 1, 4}}
+	if err := n.DeliverBatches([]Batch{next}); err != nil {
+		t.Fatal(err)
+	}
+	if err := n.Tick(); err != nil {
+		t.Fatal(err)
+	}
+	if got := contents(t, n, "got"); !strings.HasPrefix(got, `got(-1, `) || !strings.HasSuffix(got, `got(6, 0.0, false, 0, "a", bottom)`) {
+		t.Errorf("after a second delivery got = %s", got)
 	}
 }
 

@@ -128,8 +128,11 @@ type Node struct {
 	// arrivals, emptied; only Tick touches them.
 	spareInbox, spareInputs []Message
 	// batches are channel tuples delivered in columnar form
-	// (DeliverBatches), guarded by mu; spareBatches as spareInbox.
-	batches, spareBatches []Batch
+	// (DeliverBatches), guarded by mu, their words and values copied
+	// into batchWords and batchVals; the spares as spareInbox.
+	batches, spareBatches       []Batch
+	batchWords, spareBatchWords []uint64
+	batchVals, spareBatchVals   []stdlib.Value
 
 	timers    []*timer
 	factsDone bool
@@ -235,53 +238,11 @@ func (n *Node) Deliver(m Message) error {
 	return nil
 }
 
-// DeliverAll is Deliver for a batch of messages, taking the node's lock
-// once: the transport hands over a frame's tuples together. Messages
-// for unknown channels or of the wrong width are skipped, and the first
-// such error is returned.
-func (n *Node) DeliverAll(msgs []Message) error {
-	var first error
-	var last *compiler.Coll
-	ok := msgs[:0:0]
-	bad := false
-	for i, m := range msgs {
-		c := last
-		if c == nil || c.Name != m.Coll {
-			c = n.plan.ByName[m.Coll]
-		}
-		var err error
-		switch {
-		case c == nil || c.Info.Kind != lang.Channel:
-			err = fmt.Errorf("unknown channel %s", m.Coll)
-		case len(m.Tuple) != len(c.Types):
-			err = fmt.Errorf("channel %s has %d columns, got %d values", m.Coll, len(c.Types), len(m.Tuple))
-		}
-		if err != nil {
-			if first == nil {
-				first = err
-			}
-			if !bad {
-				bad, ok = true, append(ok, msgs[:i]...)
-			}
-			continue
-		}
-		last = c
-		if bad {
-			ok = append(ok, m)
-		}
-	}
-	if !bad {
-		ok = msgs
-	}
-	n.mu.Lock()
-	n.inbox = append(n.inbox, ok...)
-	n.mu.Unlock()
-	return first
-}
-
-// DeliverBatches is DeliverAll for channel tuples in columnar form (a
-// transport's decoded frame): the node keeps the batches, not the slice,
-// and adds their rows at the start of the next tick. A batch for an
+// DeliverBatches is Deliver for channel tuples in columnar form (a
+// transport's decoded frames), taking the node's lock once. The node
+// copies the batches' words and values (into memory it reuses from tick
+// to tick), so the caller may reuse bs and its batches once it returns;
+// their rows are added at the start of the next tick. A batch for an
 // unknown channel, of the wrong width or with a value index out of range
 // is skipped, and the first such error is returned.
 func (n *Node) DeliverBatches(bs []Batch) error {
@@ -302,9 +263,17 @@ func (n *Node) DeliverBatches(bs []Batch) error {
 			}
 			continue
 		}
-		if b.Len() > 0 {
-			n.batches = append(n.batches, b)
+		if b.Len() == 0 {
+			continue
 		}
+		w0, v0 := len(n.batchWords), len(n.batchVals)
+		n.batchWords = append(n.batchWords, b.Words...)
+		n.batchVals = append(n.batchVals, b.Vals...)
+		// (An append that moved the arrays leaves the batches already
+		// queued on the old ones, which they keep alive.)
+		b.Words = n.batchWords[w0:len(n.batchWords):len(n.batchWords)]
+		b.Vals = n.batchVals[v0:len(n.batchVals):len(n.batchVals)]
+		n.batches = append(n.batches, b)
 	}
 	return first
 }
@@ -403,10 +372,13 @@ func (n *Node) Tick() error {
 
 	n.mu.Lock()
 	inbox, inputs, batches := n.inbox, n.inputs, n.batches
+	bw, bv := n.batchWords, n.batchVals
 	// The buffers the previous tick consumed take the new arrivals, so
 	// a node receiving a steady stream does not regrow them every tick.
 	n.inbox, n.inputs, n.batches = n.spareInbox, n.spareInputs, n.spareBatches
 	n.spareInbox, n.spareInputs, n.spareBatches = nil, nil, nil
+	n.batchWords, n.batchVals = n.spareBatchWords, n.spareBatchVals
+	n.spareBatchWords, n.spareBatchVals = nil, nil
 	n.mu.Unlock()
 	pending := n.pending
 	n.pending = nil
@@ -422,7 +394,9 @@ func (n *Node) Tick() error {
 	clear(inbox)
 	clear(inputs)
 	clear(batches)
+	clear(bv)
 	n.spareInbox, n.spareInputs, n.spareBatches = inbox[:0], inputs[:0], batches[:0]
+	n.spareBatchWords, n.spareBatchVals = bw[:0], bv[:0]
 	if err == nil {
 		newPending = n.effective(newPending)
 		if n.dur != nil {

@@ -206,38 +206,3 @@ func TestRuntimeErrorNamesRule(t *testing.T) {
 		t.Fatalf("err = %v, want a positioned division error", err)
 	}
 }
-
-// DeliverAll queues a batch like Deliver one by one, skipping (and
-// reporting) messages that fit no channel.
-func TestDeliverAll(t *testing.T) {
-	n, _ := newTestNode(t, `
-		channel ch(@to: addr, x: int);
-		table got(x: int);
-		got(x) <= ch(_, x);
-	`)
-	to := stdlib.Addr("n1:1")
-	err := n.DeliverAll([]Message{
-		{To: to, Coll: "ch", Tuple: Tuple{to, int64(1)}},
-		{To: to, Coll: "nope", Tuple: Tuple{to, int64(2)}},
-		{To: to, Coll: "ch", Tuple: Tuple{to}},
-		{To: to, Coll: "ch", Tuple: Tuple{to, int64(3)}},
-	})
-	if err == nil || !strings.Contains(err.Error(), "unknown channel nope") {
-		t.Errorf("err = %v, want the unknown channel", err)
-	}
-	if err := n.Tick(); err != nil {
-		t.Fatal(err)
-	}
-	if got := contents(t, n, "got"); got != "got(1) got(3)" {
-		t.Errorf("got = %s, want got(1) got(3)", got)
-	}
-	if err := n.DeliverAll([]Message{{To: to, Coll: "ch", Tuple: Tuple{to, int64(4)}}}); err != nil {
-		t.Fatal(err)
-	}
-	if err := n.Tick(); err != nil {
-		t.Fatal(err)
-	}
-	if got := contents(t, n, "got"); got != "got(1) got(3) got(4)" {
-		t.Errorf("got = %s", got)
-	}
-}

@@ -37,7 +37,7 @@ seen(i) <= msg(_, i);
 
 const benchBatch = 1000
 
-func benchTuples(b *testing.B, to stdlib.Addr, n int) []runtime.Message {
+func benchTuples(_ testing.TB, to stdlib.Addr, n int) []runtime.Message {
 	msgs := make([]runtime.Message, n)
 	for i := range msgs {
 		msgs[i] = runtime.Message{To: to, Coll: "msg", Tuple: runtime.Tuple{to, int64(i)}}

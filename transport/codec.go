@@ -84,6 +84,10 @@ type schemaColl struct {
 	// ops gives, per column, the fast path that encodes and decodes it
 	// (opOther: appendValue and decoder.value).
 	ops []colOp
+	// strInts: the first column is a string, addr or bytes and the others
+	// are ints or times, the usual shape of a channel (an address and
+	// some numbers), which has a decoding loop of its own.
+	strInts bool
 }
 
 // colOp selects a column's codec: the scalar types have inlined fast
@@ -140,6 +144,12 @@ func (s *Schema) add(name string, kind lang.CollKind, types []*lang.Type) {
 	c := &schemaColl{name: name, kind: kind, types: types, fp: Fingerprint(types), ops: make([]colOp, len(types))}
 	for i, t := range types {
 		c.ops[i] = opOf(t)
+	}
+	c.strInts = len(types) > 0
+	for i, op := range c.ops {
+		if i == 0 && op != opString && op != opAddr && op != opBytes || i > 0 && op != opInt && op != opTime {
+			c.strInts = false
+		}
 	}
 	s.colls[name] = c
 }
@@ -267,6 +277,30 @@ func (s *Schema) DecodeBody(body []byte, msgs []runtime.Message) ([]runtime.Mess
 // belong to the caller.
 func (s *Schema) DecodeBatches(body []byte, bs []runtime.Batch) ([]runtime.Batch, error) {
 	d := decoder{b: body}
+	return s.decodeBatches(&d, bs)
+}
+
+// A BatchDecoder decodes frame bodies into batches whose memory it
+// reuses: a stream's receiver decodes every frame without allocating,
+// once its buffers have grown. The zero value is ready to use with the
+// schema set.
+type BatchDecoder struct {
+	Schema *Schema
+	words  []uint64
+	vals   []stdlib.Value
+}
+
+// Decode is DecodeBatches into bs, with batches that are valid only
+// until the next call: their Words and Vals are reused then.
+func (bd *BatchDecoder) Decode(body []byte, bs []runtime.Batch) ([]runtime.Batch, error) {
+	clear(bd.vals) // drop the previous frame's values
+	d := decoder{b: body, words: bd.words[:0], vals: bd.vals[:0], reuse: true}
+	bs, err := bd.Schema.decodeBatches(&d, bs)
+	bd.words, bd.vals = d.words, d.vals
+	return bs, err
+}
+
+func (s *Schema) decodeBatches(d *decoder, bs []runtime.Batch) ([]runtime.Batch, error) {
 	start := len(bs)
 	var prev *schemaColl
 	for len(d.b) > 0 {
@@ -327,8 +361,19 @@ func (d *decoder) group(c *schemaColl, count int) (runtime.Batch, error) {
 	if uint64(count)*uint64(arity) > uint64(len(d.b)) {
 		return runtime.Batch{}, derr("truncated", "%s: %d tuples of %d columns in %d bytes", c.name, count, arity, len(d.b))
 	}
-	words := make([]uint64, count*arity)
-	var vals []stdlib.Value
+	words := d.allocWords(count * arity)
+	v0 := len(d.vals) // the group's values are d.vals[v0:]
+	if c.strInts {
+		if n, ok := d.strInts(c, count, words); ok {
+			d.b = d.b[n:]
+			return d.batch(c, words, v0), nil
+		}
+		// Something the loop does not take (a long string or varint, or
+		// an error): the general loop decodes the group again.
+		clear(d.vals[v0:])
+		d.vals = d.vals[:v0]
+	}
+	vals := d.vals
 	// A string-like column that repeats the previous tuple's value (the
 	// @ address, typically) takes that value's index instead of a new
 	// value: prev[k] locates the previous tuple's bytes of column k.
@@ -389,7 +434,7 @@ func (d *decoder) group(c *schemaColl, count int) (runtime.Batch, error) {
 				if pv := prev[k]; i > 0 && pv.n == int(n) && string(body[p:q]) == string(body[pv.off:pv.off+pv.n]) {
 					row[k] = words[(i-1)*arity+k]
 				} else {
-					row[k] = uint64(len(vals))
+					row[k] = uint64(len(vals) - v0)
 					vals = append(vals, strValue(op, body[p:q]))
 				}
 				prev[k] = span{p, int(n)}
@@ -410,13 +455,102 @@ func (d *decoder) group(c *schemaColl, count int) (runtime.Batch, error) {
 					return runtime.Batch{}, err
 				}
 				p = len(body) - len(d.b)
-				row[k] = uint64(len(vals))
+				row[k] = uint64(len(vals) - v0)
 				vals = append(vals, v)
 			}
 		}
 	}
 	d.b = body[p:]
-	return runtime.Batch{Coll: c.name, Width: arity, Words: words, Vals: vals}, nil
+	d.vals = vals
+	return d.batch(c, words, v0), nil
+}
+
+// allocWords returns n words for a group: new memory, or with reuse set
+// the next n of d.words (which grows into a new array when full: the
+// batches already made keep the old one).
+func (d *decoder) allocWords(n int) []uint64 {
+	if !d.reuse {
+		return make([]uint64, n)
+	}
+	if cap(d.words)-len(d.words) < n {
+		d.words = make([]uint64, 0, max(n, 2*cap(d.words)))
+	}
+	w := d.words[len(d.words) : len(d.words)+n : len(d.words)+n]
+	d.words = d.words[:len(d.words)+n]
+	return w
+}
+
+// batch makes the batch of c's words and its values d.vals[v0:].
+func (d *decoder) batch(c *schemaColl, words []uint64, v0 int) runtime.Batch {
+	b := runtime.Batch{Coll: c.name, Width: len(c.ops), Words: words}
+	if len(d.vals) > v0 {
+		b.Vals = d.vals[v0:len(d.vals):len(d.vals)]
+	}
+	return b
+}
+
+// strInts decodes count tuples of c, a strInts collection, from d.b
+// into words and d.vals, in the common case only: string lengths under
+// 128 and varints of one or two bytes. It returns the bytes read, or
+// false for anything else, valid or not. Knowing the columns' order
+// makes it faster than the general loop.
+func (d *decoder) strInts(c *schemaColl, count int, words []uint64) (int, bool) {
+	body := d.b
+	op := c.ops[0]
+	arity := len(c.ops)
+	vals := d.vals
+	v0 := len(vals)
+	p, w := 0, 0
+	prevOff, prevN := 0, -1
+	for range count {
+		if p >= len(body) || body[p] >= 0x80 {
+			d.vals = vals
+			return 0, false
+		}
+		n := int(body[p])
+		p++
+		q := p + n
+		if q > len(body) {
+			d.vals = vals
+			return 0, false
+		}
+		if n == prevN && sameBytes(body, p, prevOff, n) {
+			words[w] = words[w-arity]
+		} else {
+			words[w] = uint64(len(vals) - v0)
+			vals = append(vals, strValue(op, body[p:q]))
+		}
+		prevOff, prevN = p, n
+		p = q
+		w++
+		for range arity - 1 {
+			var ux uint64
+			if p < len(body) && body[p] < 0x80 {
+				ux = uint64(body[p])
+				p++
+			} else if p+1 < len(body) && body[p+1] < 0x80 && body[p+1] != 0 {
+				ux = uint64(body[p]&0x7f) | uint64(body[p+1])<<7
+				p += 2
+			} else {
+				d.vals = vals
+				return 0, false
+			}
+			words[w] = ux>>1 ^ -(ux & 1) // zig-zag
+			w++
+		}
+	}
+	d.vals = vals
+	return p, true
+}
+
+// sameBytes reports whether body[a:a+n] == body[b:b+n], both in range.
+// Strings of 8 to 16 bytes (addresses) compare as two words, inline.
+func sameBytes(body []byte, a, b, n int) bool {
+	if n >= 8 && n <= 16 {
+		return binary.LittleEndian.Uint64(body[a:]) == binary.LittleEndian.Uint64(body[b:]) &&
+			binary.LittleEndian.Uint64(body[a+n-8:]) == binary.LittleEndian.Uint64(body[b+n-8:])
+	}
+	return string(body[a:a+n]) == string(body[b:b+n])
 }
 
 // strValue makes the string, addr or bytes value of b.
@@ -434,6 +568,13 @@ func strValue(op colOp, b []byte) stdlib.Value {
 // of the scalar types are encoded inline; anything else, including a
 // value whose Go type does not match its column, goes through appendSlow.
 func (c *schemaColl) appendTuples(buf []byte, msgs []runtime.Message) ([]byte, error) {
+	if c.strInts {
+		if out, ok := c.appendStrInts(buf, msgs); ok {
+			return out, nil
+		}
+		// A value of another Go type (or a wrong arity): the general
+		// loop encodes the group again, or reports the error.
+	}
 	ops := c.ops
 	for i := range msgs {
 		t := msgs[i].Tuple
@@ -490,6 +631,53 @@ func (c *schemaColl) appendTuples(buf []byte, msgs []runtime.Message) ([]byte, e
 		}
 	}
 	return buf, nil
+}
+
+// appendStrInts is appendTuples for a strInts collection whose values
+// all have their column's Go type; it reports false, having appended
+// nothing that counts, for anything else.
+func (c *schemaColl) appendStrInts(buf []byte, msgs []runtime.Message) ([]byte, bool) {
+	op, arity := c.ops[0], len(c.ops)
+	for i := range msgs {
+		t := msgs[i].Tuple
+		if len(t) != arity {
+			return buf, false
+		}
+		var s string
+		var ok bool
+		switch op {
+		case opAddr:
+			var a stdlib.Addr
+			a, ok = t[0].(stdlib.Addr)
+			s = string(a)
+		case opString:
+			s, ok = t[0].(string)
+		default:
+			var b stdlib.Bytes
+			b, ok = t[0].(stdlib.Bytes)
+			s = string(b)
+		}
+		if !ok {
+			return buf, false
+		}
+		buf = appendString(buf, s)
+		for k := 1; k < arity; k++ {
+			var x int64
+			if c.ops[k] == opInt {
+				if x, ok = t[k].(int64); !ok {
+					return buf, false
+				}
+			} else {
+				var tm stdlib.Time
+				if tm, ok = t[k].(stdlib.Time); !ok {
+					return buf, false
+				}
+				x = int64(tm)
+			}
+			buf = appendVarint(buf, x)
+		}
+	}
+	return buf, true
 }
 
 func (c *schemaColl) arityErr(n int) error {
@@ -681,6 +869,11 @@ func typeErr(t *lang.Type, v stdlib.Value) error {
 
 type decoder struct {
 	b []byte
+	// words and vals are the memory of the batches decoded so far; with
+	// reuse set, words' spare capacity is used before new memory.
+	words []uint64
+	vals  []stdlib.Value
+	reuse bool
 }
 
 func (d *decoder) uvarint() (uint64, error) {

@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"math/rand/v2"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -263,5 +265,139 @@ func TestFrameReader(t *testing.T) {
 	f := frameReader{r: bytes.NewReader([]byte("BLM\x01\x00"))}
 	if b, err := f.next(HeaderSize); string(b) != "BLM\x01\x00" || err != io.EOF {
 		t.Fatalf("short read: %q, %v", b, err)
+	}
+}
+
+// TestStrIntsPaths checks the loops for an address-and-numbers collection
+// against the general ones: the same bytes from both encoders and the
+// same batches from both decoders, on random tuples with short and long
+// strings, small and large numbers, and on every truncation of a frame.
+func TestStrIntsPaths(t *testing.T) {
+	plan := mustPlan(t, `channel m(@to: addr, a: int, at: time, b: int);
+		channel s(@to: addr, x: int);
+		input in(k: string, v: int);
+		input raw(k: bytes, v: time);`)
+	fast := NewSchema(plan, lang.Channel, lang.Input)
+	slow := NewSchema(plan, lang.Channel, lang.Input)
+	for _, c := range slow.colls {
+		if !fast.colls[c.name].strInts {
+			t.Fatalf("%s does not take the strInts loops", c.name)
+		}
+		c.strInts = false
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	str := func() string {
+		n := []int{0, 3, 8, 15, 16, 17, 127, 128, 300}[rng.IntN(9)]
+		if rng.IntN(4) > 0 {
+			n = 15 // mostly addresses that repeat
+		}
+		return strings.Repeat(string(rune('a'+rng.IntN(3))), n)
+	}
+	num := func() int64 {
+		switch rng.IntN(4) {
+		case 0:
+			return rng.Int64N(64) - 32
+		case 1:
+			return rng.Int64N(16000) - 8000
+		case 2:
+			return rng.Int64()
+		}
+		return -rng.Int64()
+	}
+	for round := range 300 {
+		var msgs []runtime.Message
+		for range 1 + rng.IntN(40) {
+			switch rng.IntN(4) {
+			case 0:
+				a := stdlib.Addr(str())
+				msgs = append(msgs, runtime.Message{To: a, Coll: "m", Tuple: runtime.Tuple{a, num(), stdlib.Time(num()), num()}})
+			case 1:
+				a := stdlib.Addr(str())
+				msgs = append(msgs, runtime.Message{To: a, Coll: "s", Tuple: runtime.Tuple{a, num()}})
+			case 2:
+				msgs = append(msgs, runtime.Message{Coll: "in", Tuple: runtime.Tuple{str(), num()}})
+			default:
+				msgs = append(msgs, runtime.Message{Coll: "raw", Tuple: runtime.Tuple{stdlib.Bytes(str()), stdlib.Time(num())}})
+			}
+		}
+		if round%10 == 0 {
+			// A value of the wrong Go type: both encoders refuse it.
+			bad := slices.Clone(msgs)
+			bad[len(bad)-1].Tuple = runtime.Tuple{int64(1), int64(2)}
+			if _, err := fast.AppendFrame(nil, bad); err == nil {
+				t.Fatal("a tuple of the wrong types was encoded")
+			}
+		}
+		fb, err := fast.AppendFrame(nil, msgs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sb, err := slow.AppendFrame(nil, msgs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(fb, sb) {
+			t.Fatalf("round %d: the encoders differ:\n%x\n%x", round, fb, sb)
+		}
+		body := fb[HeaderSize:]
+		for cut := len(body); cut >= 0; cut -= 1 + rng.IntN(7) {
+			fbs, ferr := fast.DecodeBatches(body[:cut], nil)
+			sbs, serr := slow.DecodeBatches(body[:cut], nil)
+			if (ferr == nil) != (serr == nil) || ferr != nil && ferr.Error() != serr.Error() {
+				t.Fatalf("round %d, %d bytes: errors %v and %v", round, cut, ferr, serr)
+			}
+			if !reflect.DeepEqual(fbs, sbs) {
+				t.Fatalf("round %d, %d bytes: the decoders differ:\n%+v\n%+v", round, cut, fbs, sbs)
+			}
+			if cut == len(body) {
+				var got []runtime.Message
+				for i := range fbs {
+					got = fbs[i].AppendMessages(got, fast.colls[fbs[i].Coll].types, fast.colls[fbs[i].Coll].kind == lang.Channel)
+				}
+				if again, _ := fast.AppendFrame(nil, got); !bytes.Equal(again, fb) {
+					t.Fatalf("round %d: decoding and encoding again differs", round)
+				}
+			}
+		}
+	}
+}
+
+// TestBatchDecoderReuses checks that a BatchDecoder decodes frame after
+// frame like DecodeBatches, into memory it reuses: after the first frame,
+// a frame costs only its new string values.
+func TestBatchDecoderReuses(t *testing.T) {
+	s, msgs := sampleMessages(t)
+	dec := BatchDecoder{Schema: s}
+	var bs []runtime.Batch
+	for i := range 3 * len(msgs) {
+		j := i % len(msgs)
+		frame, err := s.AppendFrame(nil, msgs[j:min(j+3, len(msgs))])
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := s.DecodeBatches(frame[HeaderSize:], nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if bs, err = dec.Decode(frame[HeaderSize:], bs[:0]); err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(bs, want) {
+			t.Fatalf("frame %d: %+v, want %+v", i, bs, want)
+		}
+	}
+	s2 := NewSchema(mustPlan(t, benchProgram), lang.Channel)
+	frame, err := s2.AppendFrame(nil, benchTuples(t, "127.0.0.1:7001", 500))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dec = BatchDecoder{Schema: s2}
+	allocs := testing.AllocsPerRun(20, func() {
+		if bs, err = dec.Decode(frame[HeaderSize:], bs[:0]); err != nil || len(bs) != 1 || bs[0].Len() != 500 {
+			t.Fatalf("%v, %d batches", err, len(bs))
+		}
+	})
+	if allocs > 2 { // the address: its bytes and its boxed header
+		t.Errorf("%v allocations a frame, want at most 2", allocs)
 	}
 }

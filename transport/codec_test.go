@@ -33,6 +33,9 @@ func sampleMessages(tb testing.TB) (*Schema, []runtime.Message) {
 			stdlib.NewMap(lang.TInt, nt[1].Elem, []stdlib.Value{int64(2), int64(-1)}, []stdlib.Value{stdlib.NewSet(lang.TString, "q"), stdlib.NewSet(lang.TString)}),
 			"zz"}},
 		{To: to, Coll: "ping", Tuple: runtime.Tuple{to, stdlib.Addr("127.0.0.1:7002"), int64(1)}},
+		{To: to, Coll: "pong", Tuple: runtime.Tuple{to, int64(1)}},
+		{To: to, Coll: "pong", Tuple: runtime.Tuple{to, int64(-300)}},
+		{To: to, Coll: "pong", Tuple: runtime.Tuple{to, int64(math.MaxInt64)}},
 	}
 	return s, msgs
 }

@@ -88,8 +88,9 @@ type Config struct {
 type Handlers struct {
 	// Deliver receives validated inbound channel tuples, one batch per
 	// collection of a frame (required). It is called from many
-	// goroutines. The slice is reused once Deliver returns: keep the
-	// batches, which belong to the receiver, not the slice.
+	// goroutines. The batches' memory (the slice, Words and Vals) is
+	// reused once Deliver returns: copy what is kept, as
+	// runtime.Node.DeliverBatches does.
 	Deliver func(batches []runtime.Batch)
 	// Inject receives a client's input tuples and returns the number of
 	// the tick that consumed them (runtime.Injection). Nil refuses inserts.
@@ -536,14 +537,10 @@ func (t *Transport) servePeer(conn *quic.Conn, s *quic.Stream, remote string) {
 		t.adopt(hello, conn)
 	}
 	fr := frameReader{r: s}
-	var batches []runtime.Batch // reused from frame to frame
+	// Frames decode into memory reused from frame to frame.
+	dec := BatchDecoder{Schema: t.channels}
+	var batches []runtime.Batch
 	for {
-		if fr.buffered() < HeaderSize && len(batches) > 0 {
-			// Reading may block: do not keep the delivered batches alive
-			// meanwhile.
-			clear(batches)
-			batches = batches[:0]
-		}
 		hdr, err := fr.next(HeaderSize)
 		if err != nil {
 			if len(hdr) == 0 && errors.Is(err, io.EOF) {
@@ -576,8 +573,7 @@ func (t *Transport) servePeer(conn *quic.Conn, s *quic.Stream, remote string) {
 			s.CancelWrite(codeBadFrame)
 			return
 		}
-		clear(batches)
-		batches, err = t.channels.DecodeBatches(body, batches[:0])
+		batches, err = dec.Decode(body, batches[:0])
 		if err != nil {
 			t.rejectFrame(peer, Reason(err))
 			continue
