@@ -306,7 +306,22 @@ func TestStrIntsPaths(t *testing.T) {
 	}
 	for round := range 300 {
 		var msgs []runtime.Message
-		for range 1 + rng.IntN(40) {
+		groups := 1 + rng.IntN(40)
+		if round%20 == 0 {
+			// Long groups: a count of one varint byte after a room of two
+			// (129 messages left, a group of 100), and of two.
+			groups = 300
+		}
+		for g := range groups {
+			if groups == 300 {
+				a := stdlib.Addr(str())
+				if g < 100 || g >= 129 {
+					msgs = append(msgs, runtime.Message{To: a, Coll: "s", Tuple: runtime.Tuple{a, num()}})
+				} else {
+					msgs = append(msgs, runtime.Message{Coll: "in", Tuple: runtime.Tuple{str(), num()}})
+				}
+				continue
+			}
 			switch rng.IntN(4) {
 			case 0:
 				a := stdlib.Addr(str())
