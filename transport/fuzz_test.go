@@ -10,7 +10,7 @@ import (
 // FuzzDecodeFrame checks that the decoder never panics, that whatever it
 // accepts is in canonical form (re-encoding the decoded messages gives
 // back exactly the input bytes), and that a node takes the batches it
-// decodes to.
+// decodes to and runs a tick on them.
 func FuzzDecodeFrame(f *testing.F) {
 	s, msgs := sampleMessages(f)
 	node := runtime.New(mustPlan(f, testProgram), runtime.Options{Self: "127.0.0.1:7001"})
@@ -54,6 +54,9 @@ func FuzzDecodeFrame(f *testing.F) {
 		}
 		if err := node.DeliverBatches(bs); err != nil {
 			t.Fatalf("the node refuses a decoded batch: %v", err)
+		}
+		if err := node.Tick(); err != nil {
+			t.Fatalf("a tick fails on decoded batches: %v", err)
 		}
 	})
 }
