@@ -408,13 +408,9 @@ func (d *decoder) group(c *schemaColl, count int) (runtime.Batch, error) {
 		for k, op := range c.ops {
 			switch op {
 			case opInt, opTime:
-				var ux uint64
-				if p < len(body) && body[p] < 0x80 {
-					ux = uint64(body[p])
-					p++
-				} else if p+1 < len(body) && body[p+1] < 0x80 && body[p+1] != 0 {
-					ux = uint64(body[p]&0x7f) | uint64(body[p+1])<<7
-					p += 2
+				ux, n := uvarintAt(body, p)
+				if n > 0 {
+					p += n
 				} else {
 					// Long, truncated or non-minimal.
 					d.b = body[p:]
@@ -541,17 +537,12 @@ func (d *decoder) strInts(c *schemaColl, count int, words []uint64) (int, bool) 
 		p = q
 		w++
 		for range arity - 1 {
-			var ux uint64
-			if p < len(body) && body[p] < 0x80 {
-				ux = uint64(body[p])
-				p++
-			} else if p+1 < len(body) && body[p+1] < 0x80 && body[p+1] != 0 {
-				ux = uint64(body[p]&0x7f) | uint64(body[p+1])<<7
-				p += 2
-			} else {
+			ux, n := uvarintAt(body, p)
+			if n == 0 {
 				d.vals = vals
 				return 0, false
 			}
+			p += n
 			words[w] = ux>>1 ^ -(ux & 1) // zig-zag
 			w++
 		}
@@ -910,22 +901,22 @@ type decoder struct {
 }
 
 func (d *decoder) uvarint() (uint64, error) {
-	if x, n := uvarint2(d.b); n > 0 {
+	if x, n := uvarintAt(d.b, 0); n > 0 {
 		d.b = d.b[n:]
 		return x, nil
 	}
 	return d.uvarintSlow()
 }
 
-// uvarint2 decodes a canonical uvarint of one or two bytes at the start
-// of b and returns it with its length, or 0 bytes for anything else
-// (longer, truncated or non-minimal: see uvarintSlow).
-func uvarint2(b []byte) (uint64, int) {
-	if len(b) > 0 && b[0] < 0x80 {
-		return uint64(b[0]), 1
+// uvarintAt decodes a canonical uvarint of one or two bytes at b[p:] and
+// returns it with its length, or 0 bytes for anything else (longer,
+// truncated or non-minimal: see uvarintSlow).
+func uvarintAt(b []byte, p int) (uint64, int) {
+	if p < len(b) && b[p] < 0x80 {
+		return uint64(b[p]), 1
 	}
-	if len(b) > 1 && b[1] < 0x80 && b[1] != 0 {
-		return uint64(b[0]&0x7f) | uint64(b[1])<<7, 2
+	if p+1 < len(b) && b[p+1] < 0x80 && b[p+1] != 0 {
+		return uint64(b[p]&0x7f) | uint64(b[p+1])<<7, 2
 	}
 	return 0, 0
 }
