@@ -130,7 +130,9 @@ type Node struct {
 	// batches are channel tuples delivered in columnar form
 	// (DeliverBatches), guarded by mu, their words and values copied
 	// into batchWords and batchVals; the spares as spareInbox.
-	batches, spareBatches       []Batch
+	batches, spareBatches []Batch
+	// outboxHint is the size of the last tick's outbox.
+	outboxHint                  int
 	batchWords, spareBatchWords []uint64
 	batchVals, spareBatchVals   []stdlib.Value
 
@@ -431,7 +433,12 @@ func (n *Node) Tick() error {
 			}
 		}
 	}
-	var remote []Message
+	// The next tick's outbox starts at this one's size: a node that
+	// sends steadily allocates it once a tick, not once per doubling.
+	n.outboxHint = min(len(outbox), 1<<16)
+	// Messages to this node go to its inbox; the others, compacted in
+	// place, are handed to Send (which keeps the slice).
+	remote := outbox[:0]
 	for _, m := range outbox {
 		if m.To == n.opts.Self {
 			n.mu.Lock()
@@ -441,6 +448,7 @@ func (n *Node) Tick() error {
 		}
 		remote = append(remote, m)
 	}
+	clear(outbox[len(remote):])
 	if len(remote) > 0 {
 		if n.opts.Send != nil {
 			n.opts.Send(remote)
@@ -543,7 +551,7 @@ func (n *Node) runTick(ev *evaluator, now time.Time, pending []pendingOp, inbox,
 	}
 	// 4. Temporal rules over the fixpoint.
 	var newPending []pendingOp
-	var outbox []Message
+	outbox := make([]Message, 0, n.outboxHint)
 	for _, rp := range n.plan.Temporal {
 		ts, err := ev.heads(rp, rp.Body)
 		if err != nil {
