@@ -98,3 +98,32 @@ func TestBatchAppendMessages(t *testing.T) {
 		t.Errorf("To = %q for a non-channel", got[0].To)
 	}
 }
+
+// TestDeliverBatchesBurst checks that the words of a burst of deliveries
+// are not kept for the ticks after it, and those of a usual tick are.
+func TestDeliverBatchesBurst(t *testing.T) {
+	n, _ := newTestNode(t, `channel ch(@to: addr, x: int);`)
+	deliver := func(rows int) {
+		b := Batch{Coll: "ch", Width: 2, Vals: []stdlib.Value{stdlib.Addr("n:1")}, Words: make([]uint64, 2*rows)}
+		for i := range rows {
+			b.Words[2*i+1] = uint64(i)
+		}
+		if err := n.DeliverBatches([]Batch{b}); err != nil {
+			t.Fatal(err)
+		}
+		if err := n.Tick(); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := n.Count("ch"); got != rows {
+			t.Fatalf("%d tuples in ch, want %d", got, rows)
+		}
+	}
+	deliver(maxSpareWords/2 + 1)
+	if cap(n.spareBatchWords) != 0 {
+		t.Errorf("%d words kept after a burst", cap(n.spareBatchWords))
+	}
+	deliver(10)
+	if cap(n.spareBatchWords) < 20 {
+		t.Errorf("%d words kept after a usual tick", cap(n.spareBatchWords))
+	}
+}

@@ -240,6 +240,10 @@ func (n *Node) Deliver(m Message) error {
 	return nil
 }
 
+// maxSpareWords bounds the words of delivered batches a node keeps for
+// the next tick's arrivals (8 MiB).
+const maxSpareWords = 1 << 20
+
 // DeliverBatches is Deliver for channel tuples in columnar form (a
 // transport's decoded frames), taking the node's lock once. The node
 // copies the batches' words and values (into memory it reuses from tick
@@ -398,7 +402,9 @@ func (n *Node) Tick() error {
 	clear(batches)
 	clear(bv)
 	n.spareInbox, n.spareInputs, n.spareBatches = inbox[:0], inputs[:0], batches[:0]
-	n.spareBatchWords, n.spareBatchVals = bw[:0], bv[:0]
+	if cap(bw) <= maxSpareWords { // a burst's memory is not kept
+		n.spareBatchWords, n.spareBatchVals = bw[:0], bv[:0]
+	}
 	if err == nil {
 		newPending = n.effective(newPending)
 		if n.dur != nil {

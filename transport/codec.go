@@ -297,24 +297,41 @@ func (s *Schema) DecodeBatches(body []byte, bs []runtime.Batch) ([]runtime.Batch
 	return s.decodeBatches(&d, bs)
 }
 
-// A BatchDecoder decodes frame bodies into batches whose memory it
-// reuses: a stream's receiver decodes every frame without allocating,
-// once its buffers have grown. The zero value is ready to use with the
-// schema set.
-type BatchDecoder struct {
-	Schema *Schema
+// A batchDecoder decodes frame bodies into batches whose memory it
+// reuses: a peer stream decodes every frame without allocating, once the
+// buffers have grown.
+type batchDecoder struct {
+	schema *Schema
 	words  []uint64
 	vals   []stdlib.Value
 }
 
-// Decode is DecodeBatches into bs, with batches that are valid only
+// maxKeptWords bounds the words a batchDecoder keeps between frames (512
+// KiB): a stream that once carried a frame of millions of values does not
+// hold their memory for its lifetime.
+const maxKeptWords = 64 << 10
+
+// decode is DecodeBatches into bs, with batches that are valid only
 // until the next call: their Words and Vals are reused then.
-func (bd *BatchDecoder) Decode(body []byte, bs []runtime.Batch) ([]runtime.Batch, error) {
-	clear(bd.vals) // drop the previous frame's values
+func (bd *batchDecoder) decode(body []byte, bs []runtime.Batch) ([]runtime.Batch, error) {
+	bd.release()
 	d := decoder{b: body, words: bd.words[:0], vals: bd.vals[:0], reuse: true}
-	bs, err := bd.Schema.decodeBatches(&d, bs)
+	bs, err := bd.schema.decodeBatches(&d, bs)
 	bd.words, bd.vals = d.words, d.vals
 	return bs, err
+}
+
+// release ends the last decode's batches: it drops their values and
+// lets go of buffers grown beyond what is worth keeping.
+func (bd *batchDecoder) release() {
+	clear(bd.vals)
+	bd.vals = bd.vals[:0]
+	if cap(bd.words) > maxKeptWords {
+		bd.words = nil
+	}
+	if cap(bd.vals) > maxKeptWords/8 {
+		bd.vals = nil
+	}
 }
 
 func (s *Schema) decodeBatches(d *decoder, bs []runtime.Batch) ([]runtime.Batch, error) {

@@ -25,11 +25,11 @@ func BenchmarkDecodeBody(b *testing.B) {
 func BenchmarkDecodeBatches(b *testing.B) {
 	sch, body := benchBody(b)
 	// As a peer stream decodes: into reused memory.
-	dec := BatchDecoder{Schema: sch}
+	dec := batchDecoder{schema: sch}
 	var bs []runtime.Batch
 	var err error
 	for i := 0; i < b.N; i += benchBatch {
-		if bs, err = dec.Decode(body, bs[:0]); err != nil {
+		if bs, err = dec.decode(body, bs[:0]); err != nil {
 			b.Fatal(err)
 		}
 	}

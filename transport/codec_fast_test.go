@@ -377,12 +377,12 @@ func TestStrIntsPaths(t *testing.T) {
 	}
 }
 
-// TestBatchDecoderReuses checks that a BatchDecoder decodes frame after
+// TestBatchDecoderReuses checks that a batchDecoder decodes frame after
 // frame like DecodeBatches, into memory it reuses: after the first frame,
 // a frame costs only its new string values.
 func TestBatchDecoderReuses(t *testing.T) {
 	s, msgs := sampleMessages(t)
-	dec := BatchDecoder{Schema: s}
+	dec := batchDecoder{schema: s}
 	var bs []runtime.Batch
 	for i := range 3 * len(msgs) {
 		j := i % len(msgs)
@@ -394,7 +394,7 @@ func TestBatchDecoderReuses(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if bs, err = dec.Decode(frame[HeaderSize:], bs[:0]); err != nil {
+		if bs, err = dec.decode(frame[HeaderSize:], bs[:0]); err != nil {
 			t.Fatal(err)
 		}
 		if !reflect.DeepEqual(bs, want) {
@@ -406,12 +406,26 @@ func TestBatchDecoderReuses(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dec = BatchDecoder{Schema: s2}
+	dec = batchDecoder{schema: s2}
 	allocs := testing.AllocsPerRun(20, func() {
-		if bs, err = dec.Decode(frame[HeaderSize:], bs[:0]); err != nil || len(bs) != 1 || bs[0].Len() != 500 {
+		if bs, err = dec.decode(frame[HeaderSize:], bs[:0]); err != nil || len(bs) != 1 || bs[0].Len() != 500 {
 			t.Fatalf("%v, %d batches", err, len(bs))
 		}
 	})
+	// A stream does not keep the memory of an exceptional frame.
+	big, err := s2.AppendFrame(nil, benchTuples(t, "127.0.0.1:7001", maxKeptWords))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bs, err = dec.decode(big[HeaderSize:], bs[:0]); err != nil || bs[0].Len() != maxKeptWords {
+		t.Fatalf("%v, %d batches", err, len(bs))
+	}
+	if bs, err = dec.decode(frame[HeaderSize:], bs[:0]); err != nil || bs[0].Len() != 500 {
+		t.Fatalf("%v, %d batches", err, len(bs))
+	}
+	if cap(dec.words) > maxKeptWords {
+		t.Errorf("the decoder keeps %d words after a big frame", cap(dec.words))
+	}
 	if allocs > 2 { // the address: its bytes and its boxed header
 		t.Errorf("%v allocations a frame, want at most 2", allocs)
 	}

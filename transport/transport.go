@@ -538,7 +538,7 @@ func (t *Transport) servePeer(conn *quic.Conn, s *quic.Stream, remote string) {
 	}
 	fr := frameReader{r: s}
 	// Frames decode into memory reused from frame to frame.
-	dec := BatchDecoder{Schema: t.channels}
+	dec := batchDecoder{schema: t.channels}
 	var batches []runtime.Batch
 	for {
 		hdr, err := fr.next(HeaderSize)
@@ -573,7 +573,7 @@ func (t *Transport) servePeer(conn *quic.Conn, s *quic.Stream, remote string) {
 			s.CancelWrite(codeBadFrame)
 			return
 		}
-		batches, err = dec.Decode(body, batches[:0])
+		batches, err = dec.decode(body, batches[:0])
 		if err != nil {
 			t.rejectFrame(peer, Reason(err))
 			continue
@@ -587,6 +587,8 @@ func (t *Transport) servePeer(conn *quic.Conn, s *quic.Stream, remote string) {
 		}
 		t.gate.acquire(tuples)
 		t.h.Deliver(batches)
+		dec.release()
+		clear(batches)
 		t.received.Add(int64(tuples))
 		t.m.received(peer, tuples, n+HeaderSize)
 	}
