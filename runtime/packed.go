@@ -227,10 +227,15 @@ func (r *relation) pack(t Tuple) ([]uint64, error) {
 
 func (r *relation) unpack(row []uint64) Tuple {
 	t := make(Tuple, len(row))
+	r.unpackInto(row, t)
+	return t
+}
+
+// unpackInto sets t to the values of row.
+func (r *relation) unpackInto(row []uint64, t Tuple) {
 	for i, typ := range r.coll.Types {
 		t[i] = stdlib.UnpackWord(typ, row[i])
 	}
-	return t
 }
 
 // lookupPacked finds the stored row with t's key.

@@ -481,6 +481,13 @@ func (r *relation) sorted() []Tuple {
 func (r *relation) sortedPacked() []Tuple {
 	n, w := r.rows(), r.width
 	out := make([]Tuple, 0, n)
+	// The tuples share one backing array.
+	vals := make([]stdlib.Value, n*w)
+	next := func(row ...uint64) Tuple {
+		t := vals[len(out)*w : (len(out)+1)*w : (len(out)+1)*w]
+		r.unpackInto(row, t)
+		return t
+	}
 	const flip = 1 << 63 // signed order as unsigned order
 	switch w {
 	case 1:
@@ -488,7 +495,7 @@ func (r *relation) sortedPacked() []Tuple {
 		r.store.each(0, n, func(row []uint64) bool { keys = append(keys, row[0]^flip); return true })
 		slices.Sort(keys)
 		for _, k := range keys {
-			out = append(out, r.unpack([]uint64{k ^ flip}))
+			out = append(out, next(k^flip))
 		}
 		return out
 	case 2:
@@ -501,7 +508,7 @@ func (r *relation) sortedPacked() []Tuple {
 			return cmpUint(a[1], b[1])
 		})
 		for _, k := range keys {
-			out = append(out, r.unpack([]uint64{k[0] ^ flip, k[1] ^ flip}))
+			out = append(out, next(k[0]^flip, k[1]^flip))
 		}
 		return out
 	}
@@ -519,7 +526,7 @@ func (r *relation) sortedPacked() []Tuple {
 		return 0
 	})
 	for _, p := range order {
-		out = append(out, r.unpack(r.row(p)))
+		out = append(out, next(r.row(p)...))
 	}
 	return out
 }
