@@ -10,18 +10,15 @@ import (
 
 // A Batch is tuples of one collection as a transport decodes them off the
 // wire: rows of one word per column, with the values that are not scalars
-// kept aside. Decoding into words rather than boxed tuples allocates a
-// few arrays per frame instead of a value per column, and a node whose
-// relation is packed copies the words without boxing them at all.
+// kept aside. Decoding into words rather than boxed tuples costs no
+// allocation per value, and the words' memory can be reused from frame
+// to frame: Node.DeliverBatches copies what it is given.
 //
 // Column j of a row holds, according to the column's type (BatchWord):
 //   - int and time: the integer;
 //   - bool and lbool: 0 or 1;
 //   - float: the IEEE 754 bits, exactly as sent;
 //   - any other type: an index into Vals.
-//
-// A Batch handed to a node belongs to it: the transport does not reuse
-// Words or Vals.
 type Batch struct {
 	Coll  string
 	Width int      // the collection's column count, ≥ 1

@@ -130,11 +130,11 @@ type Node struct {
 	// batches are channel tuples delivered in columnar form
 	// (DeliverBatches), guarded by mu, their words and values copied
 	// into batchWords and batchVals; the spares as spareInbox.
-	batches, spareBatches []Batch
-	// outboxHint is the size of the last tick's outbox.
-	outboxHint                  int
+	batches, spareBatches       []Batch
 	batchWords, spareBatchWords []uint64
 	batchVals, spareBatchVals   []stdlib.Value
+	// outboxHint is the size of the last tick's outbox.
+	outboxHint int
 
 	timers    []*timer
 	factsDone bool
