@@ -86,7 +86,8 @@ type schemaColl struct {
 	ops []colOp
 	// strInts: the first column is a string, addr or bytes and the others
 	// are ints or times, the usual shape of a channel (an address and
-	// some numbers), which has a decoding loop of its own.
+	// some numbers), which has an encoding and a decoding loop of its own
+	// (appendStrInts, decoder.strInts).
 	strInts bool
 }
 
