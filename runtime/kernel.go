@@ -258,12 +258,33 @@ func radixPass(src []uint64, srcHash []uint32, dst []uint64, dstHash []uint32, w
 	for i := 1; i < len(count); i++ {
 		count[i] += count[i-1]
 	}
-	for i, h := range srcHash {
-		b := (h >> shift) & 0xff
-		j := count[b]
-		count[b]++
-		dstHash[j] = h
-		copy(dst[j*w:j*w+w], src[i*w:i*w+w])
+	// Rows of one or two words move as words: a copy would call memmove
+	// for each.
+	switch w {
+	case 1:
+		for i, h := range srcHash {
+			b := (h >> shift) & 0xff
+			j := count[b]
+			count[b]++
+			dstHash[j] = h
+			dst[j] = src[i]
+		}
+	case 2:
+		for i, h := range srcHash {
+			b := (h >> shift) & 0xff
+			j := count[b]
+			count[b]++
+			dstHash[j] = h
+			dst[2*j], dst[2*j+1] = src[2*i], src[2*i+1]
+		}
+	default:
+		for i, h := range srcHash {
+			b := (h >> shift) & 0xff
+			j := count[b]
+			count[b]++
+			dstHash[j] = h
+			copy(dst[j*w:j*w+w], src[i*w:i*w+w])
+		}
 	}
 }
 
