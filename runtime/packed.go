@@ -281,6 +281,13 @@ func (r *relation) indexRows(cols []int) *index {
 func (r *relation) extendIndex(ix *index) {
 	cols := ix.cols
 	n := r.rows()
+	if len(cols) == 1 && !ix.sparse {
+		if r.extendDense(ix, n) {
+			return
+		}
+		// Rebuild it as a hash index.
+		ix.sparse, ix.dense, ix.next, ix.built = true, nil, ix.next[:0], 0
+	}
 	for i := ix.built; i < n; i++ {
 		row := r.row(int32(i))
 		h := rowHash(row, cols)
@@ -296,6 +303,59 @@ func (r *relation) extendIndex(ix *index) {
 		ix.link(slot, found, h, int32(i))
 	}
 	ix.built = n
+}
+
+// denseLimit is how wide a dense index's value range may be for a
+// relation of so many rows: two int32 entries a row (plus 4 KiB), about
+// what a hash index's slots take.
+func denseLimit(rows int) uint64 { return uint64(2*rows + 1024) }
+
+// extendDense adds rows [ix.built, n) to a dense index, widening its
+// range as needed, or reports false when the values would span too wide
+// a range (then the index is left for the caller to rebuild).
+func (r *relation) extendDense(ix *index, n int) bool {
+	c := ix.cols[0]
+	if ix.built == n {
+		return true
+	}
+	// The range as offsets from lo: words compare as int64, and uint64
+	// differences of them do not overflow.
+	lo, hi := ix.lo, ix.lo+uint64(len(ix.dense))-1
+	if len(ix.dense) == 0 {
+		lo = r.row(int32(ix.built))[c]
+		hi = lo
+	}
+	for i := ix.built; i < n; i++ {
+		v := r.row(int32(i))[c]
+		if int64(v) < int64(lo) {
+			lo = v
+		} else if int64(v) > int64(hi) {
+			hi = v
+		}
+	}
+	span := hi - lo + 1
+	limit := denseLimit(n)
+	if span == 0 || span > limit {
+		return false
+	}
+	if lo != ix.lo || span > uint64(len(ix.dense)) {
+		// Widen with room to spare above, so that values arriving in
+		// increasing order do not copy the array each time.
+		size := min(max(span, 2*uint64(len(ix.dense))), limit)
+		dense := make([]int32, size)
+		if len(ix.dense) > 0 {
+			copy(dense[ix.lo-lo:], ix.dense)
+		}
+		ix.dense, ix.lo = dense, lo
+	}
+	dense := ix.dense
+	for i := ix.built; i < n; i++ {
+		d := r.row(int32(i))[c] - lo
+		ix.next = append(ix.next, dense[d]-1)
+		dense[d] = int32(i) + 1
+	}
+	ix.built = n
+	return true
 }
 
 // link adds position i to the index: at the head of the chain in slot
@@ -365,12 +425,8 @@ func (r *relation) eachMatchCached(cols []int, probe []uint64, f func([]uint64) 
 		r.store.each(0, r.rows(), f) // rows appended meanwhile are not seen
 		return
 	}
-	var h uint64
-	for _, v := range probe {
-		h = hashWord(h, v)
-	}
-	hh := finishHash(h)
 	if sameCols(cols, r.coll.Key) {
+		hh := probeHash(probe)
 		// The probe as a row (only its key columns are read); on the
 		// stack for the usual widths, so that a lookup writes nothing
 		// shared (a pipeline's worker probes while the node inserts).
@@ -400,15 +456,34 @@ func (r *relation) eachMatchCached(cols []int, probe []uint64, f func([]uint64) 
 			cache.ix, cache.gen = ix, r.ixGen
 		}
 	}
-	slot, ok := ix.heads.find(hh, func(p int32) bool { return matchesProbe(r.row(p), cols, probe) })
-	if !ok {
-		return
+	var head int32
+	if !ix.sparse && len(cols) == 1 {
+		d := probe[0] - ix.lo
+		if d >= uint64(len(ix.dense)) {
+			return
+		}
+		head = ix.dense[d] - 1
+	} else {
+		slot, ok := ix.heads.find(probeHash(probe), func(p int32) bool { return matchesProbe(r.row(p), cols, probe) })
+		if !ok {
+			return
+		}
+		head = ix.heads.slots[slot].pos - 1
 	}
-	for p := ix.heads.slots[slot].pos - 1; p >= 0; p = ix.next[p] {
+	for p := head; p >= 0; p = ix.next[p] {
 		if !f(r.row(p)) {
 			return
 		}
 	}
+}
+
+// probeHash is rowHash of the probe's values.
+func probeHash(probe []uint64) uint32 {
+	var h uint64
+	for _, v := range probe {
+		h = hashWord(h, v)
+	}
+	return finishHash(h)
 }
 
 // mergeRow merges row's lattice columns (lmin<int>, lmax<int>) into the

@@ -73,6 +73,14 @@ type index struct {
 	next  []int32
 	// built covers tuples[:built]; later appends are added on lookup.
 	built int
+	// dense replaces heads in a one-column index of a packed relation
+	// whose values span a range not much wider than its row count (node
+	// numbers, mostly): dense[v-lo] is the newest row with value v, plus
+	// one (0: none). A lookup is then an array load, not a hash and a
+	// probe (extendDense). sparse records that the values outgrew it.
+	dense  []int32
+	lo     uint64
+	sparse bool
 }
 
 func newRelation(c *compiler.Coll, undo *undoLog) *relation {

@@ -1,0 +1,85 @@
+package runtime
+
+import (
+	"math"
+	"math/rand/v2"
+	"slices"
+	"testing"
+)
+
+// A one-column index of a packed relation is a dense array while the
+// column's values span a range near the row count and a hash index once
+// they do not; lookups give every matching row either way, across
+// extensions that widen the range below and above and the switch.
+func TestDenseIndex(t *testing.T) {
+	cases := []struct {
+		name   string
+		values func(r *rand.Rand, i int) int64
+		sparse bool
+	}{
+		{"node numbers", func(r *rand.Rand, i int) int64 { return r.Int64N(300) }, false},
+		{"increasing", func(r *rand.Rand, i int) int64 { return int64(i / 3) }, false},
+		{"decreasing below zero", func(r *rand.Rand, i int) int64 { return int64(-i / 2) }, false},
+		{"wide", func(r *rand.Rand, i int) int64 { return r.Int64N(1 << 40) }, true},
+		{"extremes", func(r *rand.Rand, i int) int64 {
+			return []int64{math.MinInt64, math.MaxInt64, 0, -1}[i%4]
+		}, true},
+		{"dense then wide", func(r *rand.Rand, i int) int64 {
+			if i == 700 {
+				return 1 << 50
+			}
+			return r.Int64N(100)
+		}, true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			n := packedNode(t, "table e(x: int, y: int);", false)
+			rel := n.rels[n.plan.ByName["e"].ID]
+			r := rand.New(rand.NewPCG(1, 2))
+			var vals []int64
+			check := func() {
+				t.Helper()
+				probes := append(slices.Clone(vals[max(0, len(vals)-20):]), -5, 301, math.MinInt64, math.MaxInt64)
+				for _, v := range probes {
+					var got []int64
+					rel.eachMatch([]int{0}, []uint64{uint64(v)}, func(row []uint64) bool {
+						if int64(row[0]) != v {
+							t.Fatalf("probe %d matched row %v", v, row)
+						}
+						got = append(got, int64(row[1]))
+						return true
+					})
+					var want []int64
+					for i, x := range vals {
+						if x == v {
+							want = append(want, int64(i))
+						}
+					}
+					slices.Sort(got)
+					if !slices.Equal(got, want) {
+						t.Fatalf("probe %d after %d rows: rows %v, want %v", v, len(vals), got, want)
+					}
+				}
+			}
+			// Rows arrive in batches between lookups, so that the index
+			// is extended many times.
+			for i := 0; i < 1000; i++ {
+				v := tc.values(r, i)
+				vals = append(vals, v)
+				if ok, kv := rel.insertRow([]uint64{uint64(v), uint64(i)}); !ok || kv != nil {
+					t.Fatalf("insert %d: %v %v", i, ok, kv)
+				}
+				if i%97 == 0 || i == 999 {
+					check()
+				}
+			}
+			ix := rel.indexRows([]int{0})
+			if ix.sparse != tc.sparse {
+				t.Errorf("sparse = %v, want %v", ix.sparse, tc.sparse)
+			}
+			if !ix.sparse && uint64(len(ix.dense)) > denseLimit(rel.rows()) {
+				t.Errorf("dense index of %d entries for %d rows", len(ix.dense), rel.rows())
+			}
+		})
+	}
+}
