@@ -236,11 +236,10 @@ func (ev *evaluator) derive(rp *compiler.RulePlan, steps []*compiler.Step, gaine
 	return &RuntimeError{Pos: rp.Pos.String(), Err: err, Rule: rp.Info.Rule.Head.QualName()}
 }
 
-// heads evaluates a rule over steps and returns the head tuples it
-// derives (aggregated when the head aggregates).
-func (ev *evaluator) heads(rp *compiler.RulePlan, steps []*compiler.Step) ([]Tuple, error) {
+// heads evaluates a rule over steps and appends the head tuples it
+// derives (aggregated when the head aggregates) to out.
+func (ev *evaluator) heads(rp *compiler.RulePlan, steps []*compiler.Step, out []Tuple) ([]Tuple, error) {
 	env := make([]stdlib.Value, rp.NVars)
-	var out []Tuple
 	wrap := func(err error) error {
 		if err == nil {
 			return nil

@@ -135,6 +135,8 @@ type Node struct {
 	batchVals, spareBatchVals   []stdlib.Value
 	// outboxHint is the size of the last tick's outbox.
 	outboxHint int
+	// headBuf is scratch for the head tuples of temporal rules.
+	headBuf []Tuple
 
 	timers    []*timer
 	factsDone bool
@@ -559,7 +561,7 @@ func (n *Node) runTick(ev *evaluator, now time.Time, pending []pendingOp, inbox,
 	var newPending []pendingOp
 	outbox := make([]Message, 0, n.outboxHint)
 	for _, rp := range n.plan.Temporal {
-		ts, err := ev.heads(rp, rp.Body)
+		ts, err := ev.heads(rp, rp.Body, n.headBuf[:0])
 		if err != nil {
 			return nil, nil, err
 		}
@@ -572,9 +574,19 @@ func (n *Node) runTick(ev *evaluator, now time.Time, pending []pendingOp, inbox,
 			}
 			newPending = append(newPending, pendingOp{op: rp.Op, coll: rp.Head, t: t, pos: rp.Pos})
 		}
+		// The tuples went on to the outbox and pending; the slice is
+		// kept for the next rule and tick (growing it anew was a sixth
+		// of node-to-node's allocations), unless it got large.
+		clear(ts)
+		if cap(ts) <= maxHeadBuf {
+			n.headBuf = ts[:0]
+		}
 	}
 	return newPending, outbox, nil
 }
+
+// maxHeadBuf caps the scratch slice kept for temporal heads (1 MiB).
+const maxHeadBuf = 1 << 16
 
 // insertFactRows inserts a block of packed facts, straight into a packed
 // relation (word types are never lcounters, so no fact needs localCounter).
@@ -642,7 +654,7 @@ func (n *Node) evalComponent(ev *evaluator, comp *compiler.Component) error {
 				delta[rp.Head] = append(delta[rp.Head], t)
 			})
 		}
-		ts, err := ev.heads(rp, steps)
+		ts, err := ev.heads(rp, steps, nil)
 		if err != nil {
 			return err
 		}
