@@ -232,6 +232,14 @@ func (c *Client) Send(ctx context.Context, msgs []runtime.Message) (int64, error
 // It returns when ctx ends (nil), fn returns an error (that error) or the
 // stream fails.
 func (c *Client) Watch(ctx context.Context, rel string, fn func(tick int64, tuples []runtime.Tuple) error) error {
+	return c.WatchNotify(ctx, rel, nil, fn)
+}
+
+// WatchNotify is Watch that first calls ready (unless nil) once the node
+// has registered the watch: every tick the node publishes after that
+// reaches fn. Whoever triggers the ticks to watch waits for it, not for
+// a guessed delay.
+func (c *Client) WatchNotify(ctx context.Context, rel string, ready func(), fn func(tick int64, tuples []runtime.Tuple) error) error {
 	if _, err := c.Schema(ctx); err != nil {
 		return err
 	}
@@ -251,6 +259,9 @@ func (c *Client) Watch(ctx context.Context, rel string, fn func(tick int64, tupl
 	r := &streamReader{s: s}
 	if err := status(r); err != nil {
 		return err
+	}
+	if ready != nil {
+		ready()
 	}
 	var hdr [HeaderSize]byte
 	var body []byte

@@ -173,15 +173,22 @@ func TestTwoNodesPingPong(t *testing.T) {
 	watched := make(chan int64, 100)
 	wctx, wcancel := context.WithCancel(ctx)
 	werr := make(chan error, 1)
+	registered := make(chan struct{})
 	go func() {
-		werr <- cl.Watch(wctx, "ponged", func(_ int64, ts []runtime.Tuple) error {
+		werr <- cl.WatchNotify(wctx, "ponged", func() { close(registered) }, func(_ int64, ts []runtime.Tuple) error {
 			for _, tu := range ts {
 				watched <- tu[0].(int64)
 			}
 			return nil
 		})
 	}()
-	time.Sleep(100 * time.Millisecond) // let the watch register
+	select {
+	case <-registered:
+	case err := <-werr:
+		t.Fatalf("watch: %v", err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("watch not registered after 10s")
+	}
 
 	msgs, err := cl.Parse(ctx, fmt.Sprintf(`go("%s", 1)`, b.Self), fmt.Sprintf(`go("%s", 2);`, b.Self))
 	if err != nil {

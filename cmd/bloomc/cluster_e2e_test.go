@@ -46,11 +46,11 @@ func TestThreeNodeKVS(t *testing.T) {
 
 	// Read at every replica until both writes have arrived there.
 	for r, addr := range addrs {
-		watch := start(t, dir, bin, false, "watch", "--insecure-dev", addr, "value")
+		watch := start(t, dir, bin, true, "watch", "--insecure-dev", addr, "value")
 		seen := map[string]bool{}
 		deadline := time.After(20 * time.Second)
 		for !(seen["color"] && seen["size"]) {
-			time.Sleep(100 * time.Millisecond) // let the watch register before asking
+			time.Sleep(100 * time.Millisecond) // pace the reads while replication catches up
 			bloomcOK(t, dir, bin, "send", "--insecure-dev", addr, `get("color")`, `get("size")`)
 		drain:
 			for {
@@ -117,8 +117,7 @@ func TestTwoPhaseCommitProcesses(t *testing.T) {
 	for _, a := range addrs {
 		nodes = append(nodes, start(t, dir, bin, true, "run", prog, "--listen", a, "--insecure-dev"))
 	}
-	watch := start(t, dir, bin, false, "watch", "--insecure-dev", addrs[0], "tp.decided")
-	time.Sleep(200 * time.Millisecond) // let the watch register
+	watch := start(t, dir, bin, true, "watch", "--insecure-dev", addrs[0], "tp.decided")
 	begin := func(tx string) {
 		bloomcOK(t, dir, bin, "send", "--insecure-dev", addrs[0],
 			`start(`+tx+`, "`+addrs[1]+`")`, `start(`+tx+`, "`+addrs[2]+`")`)
@@ -153,7 +152,7 @@ func TestKVSPartitionHeals(t *testing.T) {
 	time.Sleep(1500 * time.Millisecond) // gossip to the cut-off replica is lost meanwhile
 	nodes[2].cmd.Process.Signal(syscall.SIGCONT)
 
-	watch := start(t, dir, bin, false, "watch", "--insecure-dev", addrs[2], "value")
+	watch := start(t, dir, bin, true, "watch", "--insecure-dev", addrs[2], "value")
 	deadline := time.After(20 * time.Second)
 	for found := false; !found; {
 		time.Sleep(200 * time.Millisecond)

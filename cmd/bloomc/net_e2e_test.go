@@ -54,8 +54,9 @@ type proc struct {
 	done   chan error
 }
 
-// start runs bin with args; for a node it waits until it is listening.
-func start(t *testing.T, dir, bin string, node bool, args ...string) *proc {
+// start runs bin with args. With wait, it waits until the process is
+// ready: a node listening, or a `bloomc watch` registered.
+func start(t *testing.T, dir, bin string, wait bool, args ...string) *proc {
 	t.Helper()
 	p := &proc{cmd: exec.Command(bin, args...), ready: make(chan struct{}), lines: make(chan string, 100), done: make(chan error, 1)}
 	p.cmd.Dir = dir
@@ -87,7 +88,7 @@ func start(t *testing.T, dir, bin string, node bool, args ...string) *proc {
 			p.mu.Lock()
 			p.stderr.WriteString(sc.Text() + "\n")
 			p.mu.Unlock()
-			if strings.Contains(sc.Text(), "node listening") {
+			if strings.Contains(sc.Text(), "node listening") || strings.HasPrefix(sc.Text(), "bloomc watch: watching ") {
 				once.Do(func() { close(p.ready) })
 			}
 		}
@@ -97,13 +98,13 @@ func start(t *testing.T, dir, bin string, node bool, args ...string) *proc {
 		p.done <- p.cmd.Wait()
 	}()
 	t.Cleanup(func() { p.cmd.Process.Kill() })
-	if node {
+	if wait {
 		select {
 		case <-p.ready:
 		case err := <-p.done:
 			t.Fatalf("%v exited: %v\n%s", args, err, p.errText())
 		case <-time.After(10 * time.Second):
-			t.Fatalf("%v: not listening after 10s\n%s", args, p.errText())
+			t.Fatalf("%v: not ready after 10s\n%s", args, p.errText())
 		}
 	}
 	return p
@@ -194,8 +195,7 @@ func TestNetworkedNodes(t *testing.T) {
 	n1 := start(t, dir, bin, true, append([]string{"run", "ping.bloom", "--listen", a1, "--print", "pongs"}, tlsArgs("n1")...)...)
 	n2 := start(t, dir, node, true, append([]string{"--listen", a2, "--print", "pings"}, tlsArgs("n2")...)...)
 
-	watch := start(t, dir, bin, false, append([]string{"watch", a1, "ponged"}, tlsArgs("client")...)...)
-	time.Sleep(300 * time.Millisecond) // let the watch register
+	watch := start(t, dir, bin, true, append([]string{"watch", a1, "ponged"}, tlsArgs("client")...)...)
 
 	send := func(seq int) {
 		t.Helper()

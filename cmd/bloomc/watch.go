@@ -31,6 +31,8 @@ line in fact syntax, or with --json one JSON object a line:
 (int and time as numbers, float as numbers or "NaN"/"+Inf"/"-Inf", bytes as
 base64, lmax/lmin as the scalar or null, lcounter as its value, lset as an
 array, lmap as an array of [key, value] pairs, lpair as [a, b]).
+Once the node has registered the watch, "bloomc watch: watching REL at ADDR"
+goes to stderr: the ticks after that line are all streamed.
 Runs until interrupted, or until --count tuples have been printed.`)
 	var tf tlsFlags
 	tf.register(fs)
@@ -85,7 +87,8 @@ Runs until interrupted, or until --count tuples have been printed.`)
 	defer w.Flush()
 	printed := 0
 	var buf []byte
-	err = cl.Watch(ctx, rel, func(tick int64, ts []runtime.Tuple) error {
+	ready := func() { fmt.Fprintf(env.stderr, "bloomc watch: watching %s at %s\n", rel, addr) }
+	err = cl.WatchNotify(ctx, rel, ready, func(tick int64, ts []runtime.Tuple) error {
 		for _, t := range ts {
 			if *asJSON {
 				buf = appendJSONTuple(buf[:0], tick, coll, t)
