@@ -396,6 +396,24 @@ func (k *kexec) run(steps []*kstep, i int) error {
 		}
 		return err
 	}
+	if ix := st.denseIndex(); ix != nil {
+		// The usual join on node numbers, without a callback per row:
+		// the chain is read from its head as eachMatchCached reads it.
+		v := st.konst[0]
+		if s := st.slots[0]; s >= 0 {
+			v = env[s]
+		}
+		if d := v - ix.lo; d < uint64(len(ix.dense)) {
+			for p := ix.dense[d] - 1; p >= 0; p = ix.next[p] {
+				if st.bind(st.rel.row(p), env) {
+					if err := k.run(steps, i+1); err != nil {
+						return err
+					}
+				}
+			}
+		}
+		return nil
+	}
 	st.setProbe(env)
 	st.rel.eachMatchCached(st.cols, st.probe, func(row []uint64) bool {
 		if !st.bind(row, env) {
@@ -405,6 +423,17 @@ func (k *kexec) run(steps []*kstep, i int) error {
 		return err == nil
 	}, &st.ix)
 	return err
+}
+
+// denseIndex returns the dense index the step probes when its lookup is
+// on one column through such an index, cached and up to date; else nil
+// (eachMatchCached then builds, extends or hashes).
+func (st *kstep) denseIndex() *index {
+	ix := st.ix.ix
+	if ix == nil || ix.sparse || len(st.cols) != 1 || st.point || st.ix.gen != st.rel.ixGen || ix.built != st.rel.rows() {
+		return nil
+	}
+	return ix
 }
 
 // rowDelta is the rows [from, to) of a packed relation and the rows in
