@@ -83,3 +83,33 @@ func TestDenseIndex(t *testing.T) {
 		})
 	}
 }
+
+// An index that covers more rows than the relation holds (rows went
+// without it being dropped) is rebuilt rather than read past the end.
+func TestIndexOutlivesRows(t *testing.T) {
+	for _, wide := range []bool{false, true} {
+		n := packedNode(t, "table e(x: int, y: int);", false)
+		rel := n.rels[n.plan.ByName["e"].ID]
+		v := func(i int) uint64 {
+			if wide {
+				return uint64(i%7) << 40
+			}
+			return uint64(i % 7)
+		}
+		for i := 0; i < 100; i++ {
+			rel.insertRow([]uint64{v(i), uint64(i)})
+		}
+		count := func() int {
+			c := 0
+			rel.eachMatch([]int{0}, []uint64{v(3)}, func([]uint64) bool { c++; return true })
+			return c
+		}
+		if got := count(); got != 14 {
+			t.Fatalf("wide=%v: %d rows match before, want 14", wide, got)
+		}
+		rel.store.truncate(50)
+		if got := count(); got != 7 {
+			t.Fatalf("wide=%v: %d rows match after truncation to 50, want 7", wide, got)
+		}
+	}
+}

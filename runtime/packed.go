@@ -281,6 +281,12 @@ func (r *relation) indexRows(cols []int) *index {
 func (r *relation) extendIndex(ix *index) {
 	cols := ix.cols
 	n := r.rows()
+	if ix.built > n {
+		// Rows went without the index being dropped (every removal
+		// drops it; this is the safe side of that): start again.
+		ix.dense, ix.lo, ix.next, ix.built = nil, 0, ix.next[:0], 0
+		ix.heads.reset()
+	}
 	if len(cols) == 1 && !ix.sparse {
 		if r.extendDense(ix, n) {
 			return
@@ -349,6 +355,7 @@ func (r *relation) extendDense(ix *index, n int) bool {
 		ix.dense, ix.lo = dense, lo
 	}
 	dense := ix.dense
+	ix.next = slices.Grow(ix.next, n-ix.built)
 	for i := ix.built; i < n; i++ {
 		d := r.row(int32(i))[c] - lo
 		ix.next = append(ix.next, dense[d]-1)
