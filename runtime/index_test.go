@@ -113,3 +113,38 @@ func TestIndexOutlivesRows(t *testing.T) {
 		}
 	}
 }
+
+// A dense index whose room above its values reaches past the largest
+// int64 widens and then gives way to hashing correctly when values at
+// the other end arrive.
+func TestDenseIndexNearIntLimits(t *testing.T) {
+	n := packedNode(t, "table e(x: int, y: int);", false)
+	rel := n.rels[n.plan.ByName["e"].ID]
+	var vals []int64
+	add := func(vs ...int64) {
+		for _, v := range vs {
+			rel.insertRow([]uint64{uint64(v), uint64(len(vals))})
+			vals = append(vals, v)
+		}
+		for _, p := range vals {
+			c, want := 0, 0
+			rel.eachMatch([]int{0}, []uint64{uint64(p)}, func([]uint64) bool { c++; return true })
+			for _, v := range vals {
+				if v == p {
+					want++
+				}
+			}
+			if c != want {
+				t.Fatalf("after %v: %d rows match %d, want %d", vals, c, p, want)
+			}
+		}
+	}
+	top := int64(math.MaxInt64)
+	add(top, top-1, top-5)
+	add(top - 10) // widened with room above, past the top
+	add(top - 12)
+	add(math.MinInt64+5, math.MinInt64)
+	if ix := rel.indexRows([]int{0}); !ix.sparse {
+		t.Errorf("values at both ends of int64 still in a dense index of %d", len(ix.dense))
+	}
+}

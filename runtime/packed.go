@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"fmt"
+	"math"
 	"slices"
 
 	"github.com/bloomlang/bloom/compiler"
@@ -327,6 +328,9 @@ func (r *relation) extendDense(ix *index, n int) bool {
 	// The range as offsets from lo: words compare as int64, and uint64
 	// differences of them do not overflow.
 	lo, hi := ix.lo, ix.lo+uint64(len(ix.dense))-1
+	if int64(hi) < int64(lo) {
+		hi = math.MaxInt64 // the room above reaches past the largest int
+	}
 	if len(ix.dense) == 0 {
 		lo = r.row(int32(ix.built))[c]
 		hi = lo
