@@ -4,7 +4,6 @@ import (
 	"slices"
 
 	"github.com/bloomlang/bloom/compiler"
-	"github.com/bloomlang/bloom/stdlib"
 )
 
 // The word kernel evaluates a component whose rules read and write only
@@ -135,7 +134,7 @@ func (n *Node) ksteps(steps []*compiler.Step) ([]*kstep, bool) {
 				var w uint64
 				if op.Slot < 0 {
 					var ok bool
-					if w, ok = stdlib.PackWord(rel.coll.Types[c], op.Const); !ok {
+					if w, ok = rel.packWord(rel.coll.Types[c], op.Const, true); !ok {
 						return nil, false
 					}
 				}

@@ -176,8 +176,9 @@ func New(plan *compiler.Plan, opts Options) *Node {
 		n.log = slog.New(slog.DiscardHandler)
 	}
 	start := opts.Clock.Now()
+	addrs := newAddrTable()
 	for _, c := range plan.Colls {
-		n.rels = append(n.rels, newRelation(c, n.undo))
+		n.rels = append(n.rels, newRelation(c, n.undo, addrs))
 		if c.Info.Kind == lang.Periodic {
 			n.timers = append(n.timers, &timer{coll: c.ID, every: c.Info.Decl.Every, next: start.Add(c.Info.Decl.Every)})
 		}
@@ -286,22 +287,58 @@ func (n *Node) DeliverBatches(bs []Batch) error {
 	return first
 }
 
-// insertBatch adds a delivered batch's rows to its channel. A channel's
-// first column is an addr, which has no packed word, so its relation
-// keeps boxed tuples: they share one backing array.
+// insertBatch adds a delivered batch's rows to its channel: as words
+// when the channel is packed (its addresses numbered), else as boxed
+// tuples sharing one backing array.
 func (n *Node) insertBatch(b *Batch) error {
 	c := n.plan.ByName[b.Coll]
 	w := b.Width
 	rows := b.Len()
-	vals := make([]stdlib.Value, rows*w)
-	for i := range rows {
-		t := vals[i*w : (i+1)*w : (i+1)*w]
+	from := 0
+	if r := n.rels[c.ID]; r.packed() {
+		var err error
+		if from, err = n.insertBatchRows(c, r, b); err != nil || from == rows {
+			return err
+		}
+		// A value without a word (the address table is full): the rest
+		// go boxed, and the first of them demotes the relation.
+	}
+	vals := make([]stdlib.Value, (rows-from)*w)
+	for i := from; i < rows; i++ {
+		k := i - from
+		t := vals[k*w : (k+1)*w : (k+1)*w]
 		b.box(c.Types, b.Words[i*w:(i+1)*w], t)
 		if err := n.insert(c.ID, t, lang.Pos{}); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// insertBatchRows inserts b's rows into the packed relation r of
+// channel c, from the first, until one has a value without a word; it
+// returns how many it inserted.
+func (n *Node) insertBatchRows(c *compiler.Coll, r *relation, b *Batch) (int, error) {
+	w := b.Width
+	row := make([]uint64, w)
+	for i := range b.Len() {
+		src := b.Words[i*w : (i+1)*w]
+		for j, typ := range c.Types {
+			if BatchWord(typ) {
+				row[j] = src[j]
+				continue
+			}
+			x, ok := r.packWord(typ, b.Vals[src[j]], true)
+			if !ok {
+				return i, nil
+			}
+			row[j] = x
+		}
+		if _, kv := r.insertRow(row); kv != nil {
+			return i, n.keyError(c.ID, kv, lang.Pos{})
+		}
+	}
+	return b.Len(), nil
 }
 
 // HasWork reports whether a tick would do anything besides firing timers:

@@ -30,7 +30,7 @@ func packable(c *compiler.Coll) bool {
 		return false
 	}
 	for _, t := range c.Types {
-		if !stdlib.IsWordType(t) {
+		if !packableType(t) {
 			return false
 		}
 	}
@@ -216,7 +216,7 @@ func (r *relation) pack(t Tuple) ([]uint64, error) {
 	}
 	row := r.rowBuf[:0]
 	for i, typ := range r.coll.Types {
-		w, ok := stdlib.PackWord(typ, t[i])
+		w, ok := r.packWord(typ, t[i], true)
 		if !ok {
 			return nil, fmt.Errorf("%s: value %v is not of column type %s", r.coll.Name, t[i], typ)
 		}
@@ -235,7 +235,7 @@ func (r *relation) unpack(row []uint64) Tuple {
 // unpackInto sets t to the values of row.
 func (r *relation) unpackInto(row []uint64, t Tuple) {
 	for i, typ := range r.coll.Types {
-		t[i] = stdlib.UnpackWord(typ, row[i])
+		t[i] = r.unpackWord(typ, row[i])
 	}
 }
 
@@ -401,7 +401,7 @@ func (ev *evaluator) scanPacked(rel *relation, st *compiler.Step, env []stdlib.V
 		if op.Slot >= 0 {
 			v = env[op.Slot]
 		}
-		w, ok := stdlib.PackWord(rel.coll.Types[c], v)
+		w, ok := rel.packWord(rel.coll.Types[c], v, false)
 		if !ok {
 			return // no stored value equals v
 		}
@@ -409,9 +409,7 @@ func (ev *evaluator) scanPacked(rel *relation, st *compiler.Step, env []stdlib.V
 	}
 	t := make(Tuple, rel.width)
 	emit := func(row []uint64) bool {
-		for i, typ := range rel.coll.Types {
-			t[i] = stdlib.UnpackWord(typ, row[i])
-		}
+		rel.unpackInto(row, t)
 		return f(t)
 	}
 	rel.eachMatch(st.Lookup, probe, emit)

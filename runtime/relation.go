@@ -1,7 +1,9 @@
 package runtime
 
 import (
+	"cmp"
 	"slices"
+	"strings"
 
 	"github.com/bloomlang/bloom/compiler"
 	"github.com/bloomlang/bloom/lang"
@@ -57,6 +59,9 @@ type relation struct {
 	// ixGen counts the times indexes were dropped, so that a cached
 	// *index (kernel.go) knows when it is stale.
 	ixGen uint64
+	// addrs numbers the addresses of packed addr columns (addrs.go);
+	// the node's relations share it.
+	addrs *addrTable
 }
 
 func (r *relation) dropIndexes() {
@@ -83,8 +88,8 @@ type index struct {
 	sparse bool
 }
 
-func newRelation(c *compiler.Coll, undo *undoLog) *relation {
-	r := &relation{coll: c, indexes: map[uint64]*index{}, undo: undo}
+func newRelation(c *compiler.Coll, undo *undoLog, addrs *addrTable) *relation {
+	r := &relation{coll: c, indexes: map[uint64]*index{}, undo: undo, addrs: addrs}
 	if packable(c) {
 		r.width = len(c.Types)
 		r.store.width = r.width
@@ -497,6 +502,10 @@ func (r *relation) sortedPacked() []Tuple {
 		return t
 	}
 	const flip = 1 << 63 // signed order as unsigned order
+	if slices.ContainsFunc(r.coll.Types, func(t *lang.Type) bool { return t.Kind == lang.Addr }) {
+		// Address numbers are not in address order.
+		return r.sortedByValues(out, vals)
+	}
 	switch w {
 	case 1:
 		keys := make([]uint64, 0, n)
@@ -535,6 +544,37 @@ func (r *relation) sortedPacked() []Tuple {
 	})
 	for _, p := range order {
 		out = append(out, next(r.row(p)...))
+	}
+	return out
+}
+
+// sortedByValues is sortedPacked for rows with addr columns: addresses
+// compare as strings, the other words as signed ints (as in sortedPacked).
+// The tuples are carved out of vals.
+func (r *relation) sortedByValues(out []Tuple, vals []stdlib.Value) []Tuple {
+	w := r.width
+	order := make([]int32, r.rows())
+	for i := range order {
+		order[i] = int32(i)
+	}
+	types, addrs := r.coll.Types, r.addrs.vals
+	slices.SortFunc(order, func(a, b int32) int {
+		x, y := r.row(a), r.row(b)
+		for c, t := range types {
+			if x[c] == y[c] {
+				continue
+			}
+			if t.Kind == lang.Addr {
+				return strings.Compare(string(addrs[x[c]].(stdlib.Addr)), string(addrs[y[c]].(stdlib.Addr)))
+			}
+			return cmp.Compare(int64(x[c]), int64(y[c]))
+		}
+		return 0
+	})
+	for k, p := range order {
+		t := vals[k*w : (k+1)*w : (k+1)*w]
+		r.unpackInto(r.row(p), t)
+		out = append(out, t)
 	}
 	return out
 }
