@@ -11,8 +11,8 @@ import (
 )
 
 // Packed relations. A collection whose columns all have word types (int,
-// bool, time: stdlib.IsWordType) and that is neither durable nor merging
-// stores its tuples as rows of uint64 words in one flat slice instead of
+// bool, time: stdlib.IsWordType; or addr, numbered by the node: addrs.go)
+// and that is neither durable nor merging stores its tuples as rows of uint64 words in one flat slice instead of
 // as slices of boxed values. A path(int, int) tuple then costs 16 bytes
 // plus its hash slot instead of a slice header, two interfaces and two
 // boxed ints, the garbage collector has nothing to scan, and a key
