@@ -170,6 +170,10 @@ type kexec struct {
 	// firings counts emitted bindings (added to the evaluator's count
 	// by the goroutine that owns it).
 	firings int64
+	// sortRows is set when the current rule's head is large enough for
+	// sorted inserts to pay (sortTableMin), as of the evaluation's start:
+	// a pipeline's worker must not read the head while it grows.
+	sortRows bool
 	// pipe is set in the worker of a pipelined evaluation (pipeline.go).
 	pipe *pipe
 	// worker is the node goroutine's pipeline worker, and batches the
@@ -188,8 +192,16 @@ type kexec struct {
 // 32K on the closure benchmarks.
 const flushAt = 1 << 17
 
+// sortTableMin is the head size, in rows, from which derived rows are
+// sorted before they are inserted. A smaller table (64K rows: 1 MiB of
+// slots at most) stays in the cache, so inserting in hash order buys
+// nothing and the sort's copy of the batch is memory for nothing: it was
+// a tenth of shortest paths' peak.
+const sortTableMin = 1 << 16
+
 func (k *kexec) eval(kr *krule, steps []*kstep) error {
 	k.rule = kr
+	k.sortRows = kr.head.pos.n >= sortTableMin
 	if cap(k.env) < kr.rp.NVars {
 		k.env = make([]uint64, kr.rp.NVars)
 	}
@@ -222,7 +234,7 @@ func (k *kexec) flush() error {
 // sortPend orders the buffered rows by the top 16 bits of their hashes.
 func (k *kexec) sortPend() {
 	n := len(k.pendHash)
-	if n < 1024 {
+	if n < 1024 || !k.sortRows {
 		return
 	}
 	w := len(k.rule.headCols)

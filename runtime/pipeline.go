@@ -85,7 +85,7 @@ func (k *kexec) evalPipelined(kr *krule, ws []*kstep) error {
 		kw = &kexec{ev: k.ev}
 		k.worker = kw
 	}
-	kw.rule = kr
+	kw.rule, kw.sortRows = kr, k.sortRows
 	kw.env = slices.Grow(kw.env[:0], kr.rp.NVars)[:kr.rp.NVars]
 	kw.deltas = append(kw.deltas[:0], k.deltas...)
 	first := ws[0]
