@@ -63,8 +63,8 @@ func (at *addrTable) lookup(a stdlib.Addr) (uint64, bool) {
 	return id, ok
 }
 
-// packable reports whether values of type t are stored as words when
-// the node has an address table.
+// packableType reports whether a column of type t can be stored packed:
+// a word type, or an addr (numbered by the node's table).
 func packableType(t *lang.Type) bool {
 	return stdlib.IsWordType(t) || t != nil && t.Kind == lang.Addr
 }

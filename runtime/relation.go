@@ -504,7 +504,7 @@ func (r *relation) sortedPacked() []Tuple {
 	const flip = 1 << 63 // signed order as unsigned order
 	if slices.ContainsFunc(r.coll.Types, func(t *lang.Type) bool { return t.Kind == lang.Addr }) {
 		// Address numbers are not in address order.
-		return r.sortedByValues(out, vals)
+		return r.sortedRows(out, vals)
 	}
 	switch w {
 	case 1:
@@ -529,29 +529,14 @@ func (r *relation) sortedPacked() []Tuple {
 		}
 		return out
 	}
-	order := make([]int32, n)
-	for i := range order {
-		order[i] = int32(i)
-	}
-	slices.SortFunc(order, func(a, b int32) int {
-		x, y := r.row(a), r.row(b)
-		for c := range x {
-			if x[c] != y[c] {
-				return cmpUint(x[c]^flip, y[c]^flip)
-			}
-		}
-		return 0
-	})
-	for _, p := range order {
-		out = append(out, next(r.row(p)...))
-	}
-	return out
+	return r.sortedRows(out, vals)
 }
 
-// sortedByValues is sortedPacked for rows with addr columns: addresses
-// compare as strings, the other words as signed ints (as in sortedPacked).
-// The tuples are carved out of vals.
-func (r *relation) sortedByValues(out []Tuple, vals []stdlib.Value) []Tuple {
+// sortedRows is sortedPacked's general case (wider rows, addr columns):
+// it sorts row positions, comparing addresses as strings (their numbers
+// are not in address order) and other words as signed ints. The tuples
+// are carved out of vals.
+func (r *relation) sortedRows(out []Tuple, vals []stdlib.Value) []Tuple {
 	w := r.width
 	order := make([]int32, r.rows())
 	for i := range order {
